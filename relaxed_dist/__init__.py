@@ -1,0 +1,13 @@
+"""relaxed_dist: Gumbel-Softmax / Concrete distributions for TensorFlow Probability."""
+
+from relaxed_dist.distributions import ExpRelaxedCategorical
+from relaxed_dist.distributions import ExpRelaxedOneHotCategorical
+from relaxed_dist.distributions import RelaxedOneHotCategorical
+
+__version__ = '0.1.0'
+
+__all__ = [
+    'ExpRelaxedCategorical',
+    'ExpRelaxedOneHotCategorical',
+    'RelaxedOneHotCategorical',
+]

@@ -1,0 +1,128 @@
+"""Parameter handling shared by the relaxed distributions.
+
+Dtype resolution, conversion that keeps `tf.Variable` / `DeferredTensor`
+parameters live, and the checks behind `validate_args`. This is also the one
+place that touches TFP internals (`tensor_util`).
+"""
+
+import numpy as np
+import tensorflow as tf
+from tensorflow_probability.python.internal import tensor_util
+
+from relaxed_dist import _numerics
+
+is_ref = tensor_util.is_ref
+
+
+def _dtype_of(value):
+  dtype = getattr(value, 'dtype', None)
+  if dtype is None or type(value) in (bool, int, float):
+    return None
+  return tf.as_dtype(dtype)
+
+
+def resolve_dtype(**named_values):
+  """The common float dtype of the named parameters (float32 if none has one).
+
+  Raises a `TypeError` naming the argument for a non-float dtype, and naming
+  both arguments when two float dtypes disagree.
+  """
+  resolved_name, resolved = None, None
+  for name, value in named_values.items():
+    if value is None:
+      continue
+    dtype = _dtype_of(value)
+    if dtype is None:
+      continue
+    if dtype not in _numerics.FLOAT_DTYPES:
+      raise TypeError(
+          f'Argument `{name}` must have a floating dtype (float16, bfloat16, '
+          f'float32 or float64); got dtype {dtype.name}.')
+    if resolved is not None and dtype != resolved:
+      raise TypeError(
+          f'Arguments `{resolved_name}` and `{name}` must have the same dtype; '
+          f'got {resolved.name} and {dtype.name}.')
+    resolved_name, resolved = name, dtype
+  return resolved or tf.float32
+
+
+def convert(value, dtype, name):
+  """Tensor from `value`, keeping variables and deferred tensors as they are."""
+  return tensor_util.convert_nonref_to_tensor(value, dtype=dtype, name=name)
+
+
+def exactly_one_of(logits, probs):
+  if (logits is None) == (probs is None):
+    raise ValueError(
+        'Pass exactly one of `logits` and `probs`; got '
+        f'{"both" if logits is not None else "neither"}.')
+
+
+def check_event_rank(name, value):
+  """Logits or probs need a class axis: rank >= 1 and at least one class."""
+  shape = value.shape
+  if shape.rank is not None and shape.rank < 1:
+    raise ValueError(
+        f'Argument `{name}` must have rank at least 1 (a class axis); got '
+        f'shape {shape}.')
+  if shape.rank is not None and shape[-1] == 0:
+    raise ValueError(f'Argument `{name}` must have at least one class; got '
+                     f'shape {shape}.')
+
+
+def static_value(value):
+  """NumPy value of a constant tensor, else None (variables are never static)."""
+  if value is None or is_ref(value):
+    return None
+  return tf.get_static_value(value)
+
+
+def check_static_temperature(temperature):
+  """Rejects a known non-positive or NaN temperature at construction."""
+  value = static_value(temperature)
+  if value is not None and not np.all(np.asarray(value, np.float64) > 0):
+    raise ValueError(
+        f'Argument `temperature` must be positive and not NaN; got {value}.')
+
+
+def temperature_assertions(temperature):
+  return [tf.debugging.assert_positive(
+      temperature, message='Argument `temperature` must be positive.')]
+
+
+def check_static_probs(probs, event_ndims):
+  """Rejects known probs outside [0, 1] (or, for events, rows not summing to 1)."""
+  value = static_value(probs)
+  if value is None:
+    return
+  value = np.asarray(value, np.float64)
+  if not np.all((value >= 0) & (value <= 1)):
+    raise ValueError(f'Argument `probs` must lie in [0, 1]; got {value}.')
+  if event_ndims and not np.allclose(value.sum(-1), 1., atol=simplex_atol(probs.dtype)):
+    raise ValueError(
+        f'Argument `probs` must sum to 1 over the last axis; got sums '
+        f'{value.sum(-1)}.')
+
+
+def probs_assertions(probs, event_ndims):
+  one = tf.ones([], probs.dtype)
+  assertions = [
+      tf.debugging.assert_non_negative(
+          probs, message='Argument `probs` must be non-negative.'),
+      tf.debugging.assert_less_equal(
+          probs, one, message='Argument `probs` must be at most 1.')]
+  if event_ndims:
+    assertions.append(assert_sums_to_one(probs, 'probs'))
+  return assertions
+
+
+def simplex_atol(dtype):
+  """How far from 1 a row of the simplex may sum: sqrt(eps) of its dtype."""
+  return float(np.sqrt(_numerics.finfo(dtype).eps))
+
+
+def assert_sums_to_one(value, name):
+  total = tf.reduce_sum(tf.cast(value, _numerics.compute_dtype(value.dtype)), -1)
+  return tf.debugging.assert_near(
+      total, tf.ones_like(total), atol=simplex_atol(value.dtype), rtol=0.,
+      message=f'Argument `{name}` must sum to 1 over the last axis.')

@@ -1,0 +1,193 @@
+"""ExpRelaxedCategorical: the Concrete distribution in log space (ExpConcrete)."""
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from relaxed_dist import _numerics
+from relaxed_dist.distributions import _parameters
+
+tfb = tfp.bijectors
+tfd = tfp.distributions
+
+
+def temperature_and_class_properties(dtype):
+  """Parameter properties shared by the categorical relaxations (TFP's layout).
+
+  Temperature is a batch parameter broadcasting against `logits[..., 0]` and is
+  kept positive by Softplus; logits and probs carry one event (class) axis.
+  """
+  return dict(
+      temperature=tfp.util.ParameterProperties(
+          shape_fn=lambda sample_shape: sample_shape[:-1],
+          default_constraining_bijector_fn=(
+              lambda: tfb.Softplus(low=_numerics.finfo(dtype).eps))),
+      logits=tfp.util.ParameterProperties(event_ndims=1),
+      probs=tfp.util.ParameterProperties(
+          event_ndims=1,
+          default_constraining_bijector_fn=tfb.SoftmaxCentered,
+          is_preferred=False))
+
+
+class ExpRelaxedCategorical(tfd.AutoCompositeTensorDistribution):
+  """The log of a Concrete (Gumbel-Softmax) sample: a point of the log-simplex.
+
+  Sample: `x = log_softmax((logits + G) / T)` with G i.i.d. standard Gumbel.
+  Density (Maddison et al. 2017, appendix), over the K' classes with finite logits:
+  `log p(x) = lgamma(K') + (K'-1) log T + sum_k (a_k - T x_k) - K' logsumexp(a - T x)`.
+
+  A drop-in for `tfp.distributions.ExpRelaxedOneHotCategorical` that also works
+  in float16 and bfloat16, compiles under XLA with Philox noise, and accepts
+  logits of -inf (masked classes: their samples are exactly -inf, they are left
+  out of the density, and their logits receive a zero gradient).
+  """
+
+  def __init__(self, temperature, logits=None, probs=None, validate_args=False,
+               allow_nan_stats=True, name='ExpRelaxedCategorical'):
+    """Builds the distribution; exactly one of `logits` and `probs`.
+
+    Args:
+      temperature: positive float tensor broadcasting against `logits[..., 0]`.
+        May be a `tf.Variable` or `tfp.util.DeferredTensor`, read at use time.
+      logits: float tensor `[..., K]` of unnormalised log-probabilities;
+        -inf marks a masked class.
+      probs: float tensor `[..., K]` of class probabilities (rows sum to 1).
+      validate_args: check parameters and `log_prob` inputs at run time.
+      allow_nan_stats: TFP's flag, kept for compatibility.
+      name: name scope of the ops.
+    """
+    parameters = dict(locals())
+    _parameters.exactly_one_of(logits, probs)
+    with tf.name_scope(name) as name:
+      dtype = _parameters.resolve_dtype(
+          temperature=temperature, logits=logits, probs=probs)
+      self._temperature = _parameters.convert(temperature, dtype, 'temperature')
+      self._logits = (None if logits is None else
+                      _parameters.convert(logits, dtype, 'logits'))
+      self._probs = (None if probs is None else
+                     _parameters.convert(probs, dtype, 'probs'))
+      super().__init__(
+          dtype=dtype,
+          reparameterization_type=tfd.FULLY_REPARAMETERIZED,
+          validate_args=validate_args,
+          allow_nan_stats=allow_nan_stats,
+          parameters=parameters,
+          name=name)
+
+  @classmethod
+  def _parameter_properties(cls, dtype, num_classes=None):
+    return temperature_and_class_properties(dtype)
+
+  @property
+  def temperature(self):
+    """Temperature T > 0, as given."""
+    return self._temperature
+
+  @property
+  def logits(self):
+    """The `logits` argument, or None if `probs` was given."""
+    return self._logits
+
+  @property
+  def probs(self):
+    """The `probs` argument, or None if `logits` was given."""
+    return self._probs
+
+  def logits_parameter(self, name=None):
+    """Logits, computed as log(probs) if `probs` was given."""
+    with self._name_and_control_scope(name or 'logits_parameter'):
+      return self._logits_parameter_no_checks()
+
+  def probs_parameter(self, name=None):
+    """Probabilities, computed as softmax(logits) if `logits` was given."""
+    with self._name_and_control_scope(name or 'probs_parameter'):
+      if self._probs is None:
+        return tf.math.softmax(tf.convert_to_tensor(self._logits))
+      return tf.identity(self._probs)
+
+  def _logits_parameter_no_checks(self):
+    if self._logits is None:
+      return tf.math.log(tf.convert_to_tensor(self._probs))
+    return tf.identity(self._logits)
+
+  def _class_parameter(self):
+    return self._logits if self._logits is not None else self._probs
+
+  def _event_shape(self):
+    return self._class_parameter().shape[-1:]
+
+  def _event_shape_tensor(self):
+    return tf.shape(self._class_parameter())[-1:]
+
+  def _compute_parameters(self):
+    """(temperature [..., 1], logits [..., K], is_masked) in the compute dtype."""
+    dtype = _numerics.compute_dtype(self.dtype)
+    logits = tf.cast(self._logits_parameter_no_checks(), dtype)
+    temperature = tf.cast(tf.convert_to_tensor(self._temperature), dtype)
+    return temperature[..., tf.newaxis], logits, _numerics.is_masked(logits)
+
+  def _sample_n(self, n, seed=None):
+    temperature, logits, is_masked = self._compute_parameters()
+    shape = tf.concat([[n], self.batch_shape_tensor(), self.event_shape_tensor()], 0)
+    gumbel = _numerics.gumbel(shape, seed, logits.dtype)
+    finite_logits = tf.where(is_masked, tf.zeros([], logits.dtype), logits)
+    sample = _numerics.masked_log_softmax(
+        (finite_logits + gumbel) / temperature, is_masked)
+    return tf.cast(sample, self.dtype)
+
+  def _log_prob(self, x):
+    temperature, logits, is_masked = self._compute_parameters()
+    x = tf.cast(x, logits.dtype)
+    zero = tf.zeros([], logits.dtype)
+    # a_k - T x_k with masked entries kept finite: they never meet an inf.
+    scaled = (tf.where(is_masked, zero, logits)
+              - temperature * tf.where(is_masked, zero, x))
+    log_softmax = _numerics.masked_log_softmax(scaled, is_masked)
+    num_classes = tf.reduce_sum(tf.cast(~is_masked, logits.dtype), -1)
+    log_normalizer = (tf.math.lgamma(num_classes)
+                      + (num_classes - 1.) * tf.math.log(temperature[..., 0]))
+    log_prob = log_normalizer + tf.reduce_sum(
+        tf.where(is_masked, zero, log_softmax), -1)
+    return tf.cast(log_prob, self.dtype)
+
+  def _default_event_space_bijector(self):
+    return tfb.Chain([tfb.Log(validate_args=self.validate_args),
+                      tfb.SoftmaxCentered(validate_args=self.validate_args)],
+                     validate_args=self.validate_args)
+
+  def _parameter_control_dependencies(self, is_init):
+    param, name = ((self._logits, 'logits') if self._logits is not None
+                   else (self._probs, 'probs'))
+    if is_init:
+      _parameters.check_event_rank(name, param)
+      _parameters.check_static_temperature(self._temperature)
+      if self._probs is not None:
+        _parameters.check_static_probs(self._probs, event_ndims=1)
+    if not self.validate_args:
+      return []
+    assertions = []
+    if is_init != _parameters.is_ref(self._temperature):
+      assertions += _parameters.temperature_assertions(
+          tf.convert_to_tensor(self._temperature))
+    if self._probs is not None and is_init != _parameters.is_ref(self._probs):
+      assertions += _parameters.probs_assertions(
+          tf.convert_to_tensor(self._probs), event_ndims=1)
+    return assertions
+
+  def _sample_control_dependencies(self, x):
+    if not self.validate_args:
+      return []
+    return [
+        tf.debugging.assert_non_positive(
+            x, message='Argument `value` of ExpRelaxedCategorical must be <= 0 '
+                       '(a point of the log-simplex).'),
+        tf.debugging.assert_near(
+            tf.reduce_logsumexp(tf.cast(x, _numerics.compute_dtype(x.dtype)), -1),
+            tf.zeros([], _numerics.compute_dtype(x.dtype)),
+            atol=_parameters.simplex_atol(x.dtype), rtol=0.,
+            message='Argument `value` of ExpRelaxedCategorical must satisfy '
+                    'logsumexp(value) == 0 over the last axis.'),
+    ]
+
+
+ExpRelaxedOneHotCategorical = ExpRelaxedCategorical

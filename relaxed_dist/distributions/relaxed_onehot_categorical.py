@@ -1,0 +1,98 @@
+"""RelaxedOneHotCategorical: the Concrete / Gumbel-Softmax distribution on the simplex."""
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from relaxed_dist import _numerics
+from relaxed_dist.distributions import _parameters
+from relaxed_dist.distributions import clamped_exp
+from relaxed_dist.distributions import exp_relaxed_categorical
+
+tfb = tfp.bijectors
+tfd = tfp.distributions
+
+
+class RelaxedOneHotCategorical(tfd.TransformedDistribution):
+  """Gumbel-Softmax sample `y = softmax((logits + G) / T)` on the simplex.
+
+  The `ExpRelaxedCategorical` pushed through `exp` (a `ClampedExp` bijector):
+  `log p(y) = log p_exp(log y) - sum_k log y_k`, the sum over classes with
+  finite logits. Own samples are evaluated exactly (the bijector caches
+  log y); a fresh input with exact zeros is evaluated at `max(y, tiny)`, so
+  `log_prob` is finite where TFP 0.25 returns NaN. Masked classes (logits -inf)
+  sample exactly 0 and are left out of the density.
+  """
+
+  def __init__(self, temperature, logits=None, probs=None, validate_args=False,
+               allow_nan_stats=True, name='RelaxedOneHotCategorical'):
+    """Same arguments as `ExpRelaxedCategorical`."""
+    parameters = dict(locals())
+    base = exp_relaxed_categorical.ExpRelaxedCategorical(
+        temperature, logits=logits, probs=probs, validate_args=validate_args,
+        allow_nan_stats=allow_nan_stats)
+    super().__init__(
+        base, clamped_exp.ClampedExp(validate_args=validate_args),
+        validate_args=validate_args, parameters=parameters, name=name)
+
+  @classmethod
+  def _parameter_properties(cls, dtype, num_classes=None):
+    return exp_relaxed_categorical.temperature_and_class_properties(dtype)
+
+  @property
+  def temperature(self):
+    """Temperature T > 0, as given."""
+    return self.distribution.temperature
+
+  @property
+  def logits(self):
+    """The `logits` argument, or None if `probs` was given."""
+    return self.distribution.logits
+
+  @property
+  def probs(self):
+    """The `probs` argument, or None if `logits` was given."""
+    return self.distribution.probs
+
+  experimental_is_sharded = False
+
+  def logits_parameter(self, name=None):
+    """Logits, computed as log(probs) if `probs` was given."""
+    return self.distribution.logits_parameter(name)
+
+  def probs_parameter(self, name=None):
+    """Probabilities, computed as softmax(logits) if `logits` was given."""
+    return self.distribution.probs_parameter(name)
+
+  def _log_det_jacobian_on_support(self, log_y):
+    """sum_k log y_k over the unmasked classes: log |dy/dx| of y = exp(x)."""
+    logits = self.distribution._logits_parameter_no_checks()  # pylint: disable=protected-access
+    log_y = tf.cast(log_y, _numerics.compute_dtype(self.dtype))
+    is_masked = _numerics.is_masked(logits)
+    return tf.reduce_sum(tf.where(is_masked, tf.zeros([], log_y.dtype), log_y), -1)
+
+  def _log_prob(self, y):
+    log_y = self.bijector.inverse(y)
+    log_prob = self.distribution.log_prob(log_y)
+    jacobian = self._log_det_jacobian_on_support(log_y)
+    return log_prob - tf.cast(jacobian, log_prob.dtype)
+
+  def _sample_and_log_prob(self, sample_shape, seed):
+    log_y, log_prob = self.distribution.experimental_sample_and_log_prob(
+        sample_shape, seed=seed)
+    jacobian = self._log_det_jacobian_on_support(log_y)
+    y = self.bijector.forward(log_y)
+    return y, tf.cast(tf.cast(log_prob, jacobian.dtype) - jacobian, self.dtype)
+
+  def _default_event_space_bijector(self):
+    return tfb.SoftmaxCentered(validate_args=self.validate_args)
+
+  def _sample_control_dependencies(self, y):
+    if not self.validate_args:
+      return []
+    name = 'Argument `value` of RelaxedOneHotCategorical'
+    return [
+        tf.debugging.assert_non_negative(y, message=f'{name} must be >= 0.'),
+        tf.debugging.assert_less_equal(
+            y, tf.ones([], y.dtype), message=f'{name} must be <= 1.'),
+        _parameters.assert_sums_to_one(y, 'value'),
+    ]
