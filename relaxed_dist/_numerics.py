@@ -72,5 +72,4 @@ def masked_log_softmax(z, is_masked):
   `z` must be finite everywhere (put any value at masked entries): the masked
   entries get no gradient, and no inf ever meets an arithmetic op.
   """
-  z = tf.where(is_masked, tf.constant(-np.inf, z.dtype), z)
-  return z - tf.reduce_logsumexp(z, axis=-1, keepdims=True)
+  return tf.nn.log_softmax(tf.where(is_masked, tf.constant(-np.inf, z.dtype), z))

@@ -1,0 +1,33 @@
+"""ClampedExp: exp forward, an inverse that never returns -inf."""
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from relaxed_dist.distributions import ClampedExp
+
+
+def test_matches_exp_away_from_zero():
+  y = tf.constant([1e-30, 0.3, 1.])
+  np.testing.assert_allclose(ClampedExp().inverse(y), tf.math.log(y))
+  np.testing.assert_allclose(
+      ClampedExp().inverse_log_det_jacobian(y, event_ndims=1),
+      tfp.bijectors.Exp().inverse_log_det_jacobian(y, event_ndims=1))
+
+
+def test_zero_maps_to_log_tiny_and_has_a_finite_gradient():
+  y = tf.constant([0., 0.5])
+  with tf.GradientTape() as tape:
+    tape.watch(y)
+    x = ClampedExp().inverse(y)
+  assert x.numpy()[0] == np.float32(np.log(np.finfo(np.float32).tiny))
+  assert np.all(np.isfinite(tape.gradient(x, y)))
+
+
+def test_own_outputs_invert_exactly_through_the_cache():
+  bijector = ClampedExp()
+  x = tf.constant([-500., 0.])  # exp(-500) underflows to 0 in float32
+  y = bijector.forward(x)
+  assert y.numpy()[0] == 0.
+  np.testing.assert_array_equal(bijector.inverse(y), x)
+  assert isinstance(bijector, tf.__internal__.CompositeTensor)

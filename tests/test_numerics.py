@@ -1,0 +1,56 @@
+"""Noise and dtype helpers in relaxed_dist._numerics."""
+
+import numpy as np
+import pytest
+from scipy import stats
+import tensorflow as tf
+
+from relaxed_dist import _numerics
+
+
+@pytest.mark.parametrize('dtype', [tf.float32, tf.float64], ids=lambda d: d.name)
+def test_uniform_lies_in_tiny_to_one(dtype):
+  u = _numerics.uniform([200_000], seed=[1, 2], dtype=dtype).numpy()
+  assert u.min() >= np.finfo(u.dtype).tiny and u.max() < 1.
+  assert stats.kstest(u, 'uniform').pvalue > 1e-3
+
+
+def test_gumbel_and_logistic_noise_have_the_right_law():
+  g = _numerics.gumbel([50_000], seed=[3, 4], dtype=tf.float64).numpy()
+  assert stats.kstest(g, stats.gumbel_r.cdf).pvalue > 1e-3
+  l = _numerics.logistic([50_000], seed=[3, 4], dtype=tf.float64).numpy()
+  assert stats.kstest(l, stats.logistic.cdf).pvalue > 1e-3
+
+
+def test_noise_is_finite_at_the_extremes_of_the_uniform():
+  # The smallest uniform float32 can return is tiny: log(-log(tiny)) is finite.
+  tiny = tf.constant(np.finfo(np.float32).tiny)
+  assert np.isfinite(-tf.math.log(-tf.math.log(tiny)).numpy())
+
+
+def test_integer_seed_is_deterministic_and_none_is_fresh():
+  np.testing.assert_array_equal(_numerics.sanitize_seed(5), [0, 5])
+  a = _numerics.uniform([4], seed=None, dtype=tf.float32)
+  b = _numerics.uniform([4], seed=None, dtype=tf.float32)
+  assert not np.array_equal(a, b)
+
+
+@pytest.mark.parametrize('dtype,expected', [
+    (tf.float16, tf.float32), (tf.bfloat16, tf.float32),
+    (tf.float32, tf.float32), (tf.float64, tf.float64)])
+def test_half_types_compute_in_float32(dtype, expected):
+  assert _numerics.compute_dtype(dtype) == expected
+  assert _numerics.finfo(dtype).tiny > 0
+
+
+def test_masked_log_softmax_has_exact_minus_inf_and_zero_gradient():
+  z = tf.constant([[1., 5., 2.]])
+  mask = tf.constant([[False, True, False]])
+  with tf.GradientTape() as tape:
+    tape.watch(z)
+    out = _numerics.masked_log_softmax(z, mask)
+    loss = tf.reduce_sum(tf.where(mask, 0., out))
+  assert out.numpy()[0, 1] == -np.inf
+  np.testing.assert_allclose(tf.exp(out).numpy()[0, [0, 2]],
+                             tf.nn.softmax([1., 2.]).numpy(), rtol=1e-6)
+  assert tape.gradient(loss, z).numpy()[0, 1] == 0.
