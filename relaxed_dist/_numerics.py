@@ -66,10 +66,12 @@ def is_masked(logits):
   return tf.equal(logits, tf.constant(-np.inf, logits.dtype))
 
 
-def masked_log_softmax(z, is_masked):
-  """log_softmax over the last axis, exactly -inf where `is_masked`.
+def gumbel_perturbed_logits(logits, temperature, shape, seed):
+  """z = (logits + G) / T, G ~ Gumbel of `shape`; exactly -inf at masked classes.
 
-  `z` must be finite everywhere (put any value at masked entries): the masked
-  entries get no gradient, and no inf ever meets an arithmetic op.
+  Scaling by 1/T with `multiply_no_nan` gives masked classes (whose upstream
+  gradient is 0: softmax(z) is exactly 0 there) a zero gradient instead of
+  0 * inf = NaN, at the cost of no extra op.
   """
-  return tf.nn.log_softmax(tf.where(is_masked, tf.constant(-np.inf, z.dtype), z))
+  noisy_logits = logits + gumbel(shape, seed, logits.dtype)
+  return tf.math.multiply_no_nan(noisy_logits, tf.math.reciprocal(temperature))

@@ -43,14 +43,18 @@ def test_half_types_compute_in_float32(dtype, expected):
   assert _numerics.finfo(dtype).tiny > 0
 
 
-def test_masked_log_softmax_has_exact_minus_inf_and_zero_gradient():
-  z = tf.constant([[1., 5., 2.]])
-  mask = tf.constant([[False, True, False]])
+def test_gumbel_perturbed_logits_are_minus_inf_with_zero_gradient_when_masked():
+  logits = tf.constant([1., -np.inf, 2.])
+  temperature = tf.constant(0.5)
   with tf.GradientTape() as tape:
-    tape.watch(z)
-    out = _numerics.masked_log_softmax(z, mask)
-    loss = tf.reduce_sum(tf.where(mask, 0., out))
-  assert out.numpy()[0, 1] == -np.inf
-  np.testing.assert_allclose(tf.exp(out).numpy()[0, [0, 2]],
-                             tf.nn.softmax([1., 2.]).numpy(), rtol=1e-6)
-  assert tape.gradient(loss, z).numpy()[0, 1] == 0.
+    tape.watch([logits, temperature])
+    z = _numerics.gumbel_perturbed_logits(logits, temperature, [4, 3], seed=[1, 2])
+    loss = tf.reduce_sum(tf.nn.softmax(z))
+  assert np.all(z.numpy()[:, 1] == -np.inf)
+  assert np.all(np.isfinite(z.numpy()[:, [0, 2]]))
+  gumbel = _numerics.gumbel([4, 3], seed=[1, 2], dtype=tf.float32)
+  np.testing.assert_allclose(z.numpy()[:, [0, 2]],
+                             ((np.array([1., 2.]) + gumbel.numpy()[:, [0, 2]]) / 0.5),
+                             rtol=1e-6)
+  d_logits, d_temperature = tape.gradient(loss, [logits, temperature])
+  assert d_logits.numpy()[1] == 0. and np.isfinite(d_temperature)

@@ -1,6 +1,5 @@
 """ExpRelaxedCategorical: the Concrete distribution in log space (ExpConcrete)."""
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -120,34 +119,34 @@ class ExpRelaxedCategorical(tfd.AutoCompositeTensorDistribution):
     return tf.shape(self._class_parameter())[-1:]
 
   def _compute_parameters(self):
-    """(temperature [..., 1], logits [..., K], is_masked) in the compute dtype."""
+    """(temperature [..., 1], logits [..., K]) in the compute dtype."""
     dtype = _numerics.compute_dtype(self.dtype)
     logits = tf.cast(self._logits_parameter_no_checks(), dtype)
     temperature = tf.cast(tf.convert_to_tensor(self._temperature), dtype)
-    return temperature[..., tf.newaxis], logits, _numerics.is_masked(logits)
+    return temperature[..., tf.newaxis], logits
 
   def _sample_n(self, n, seed=None):
-    temperature, logits, is_masked = self._compute_parameters()
+    temperature, logits = self._compute_parameters()
     shape = tf.concat([[n], self.batch_shape_tensor(), self.event_shape_tensor()], 0)
-    gumbel = _numerics.gumbel(shape, seed, logits.dtype)
-    finite_logits = tf.where(is_masked, tf.zeros([], logits.dtype), logits)
-    sample = _numerics.masked_log_softmax(
-        (finite_logits + gumbel) / temperature, is_masked)
-    return tf.cast(sample, self.dtype)
+    z = _numerics.gumbel_perturbed_logits(logits, temperature, shape, seed)
+    return tf.cast(tf.nn.log_softmax(z), self.dtype)
 
   def _log_prob(self, x):
-    temperature, logits, is_masked = self._compute_parameters()
+    return self.log_density(x, on_simplex=False)
+
+  def log_density(self, x, on_simplex):
+    """log p(x); with `on_simplex`, log p(y = exp(x)) = log p(x) - sum_k x_k.
+
+    Both sums run over the unmasked classes. Masking costs a few extra ops per
+    element, so it runs only when some logit is -inf.
+    """
+    temperature, logits = self._compute_parameters()
     x = tf.cast(x, logits.dtype)
-    zero = tf.zeros([], logits.dtype)
-    # a_k - T x_k with masked entries kept finite: they never meet an inf.
-    scaled = (tf.where(is_masked, zero, logits)
-              - temperature * tf.where(is_masked, zero, x))
-    log_softmax = _numerics.masked_log_softmax(scaled, is_masked)
-    num_classes = tf.reduce_sum(tf.cast(~is_masked, logits.dtype), -1)
-    log_normalizer = (tf.math.lgamma(num_classes)
-                      + (num_classes - 1.) * tf.math.log(temperature[..., 0]))
-    log_prob = log_normalizer + tf.reduce_sum(
-        tf.where(is_masked, zero, log_softmax), -1)
+    is_masked = _numerics.is_masked(logits)
+    log_prob = tf.cond(
+        tf.reduce_any(is_masked),
+        lambda: _concrete_log_density(logits, temperature, x, is_masked, on_simplex),
+        lambda: _concrete_log_density(logits, temperature, x, None, on_simplex))
     return tf.cast(log_prob, self.dtype)
 
   def _default_event_space_bijector(self):
@@ -188,6 +187,30 @@ class ExpRelaxedCategorical(tfd.AutoCompositeTensorDistribution):
             message='Argument `value` of ExpRelaxedCategorical must satisfy '
                     'logsumexp(value) == 0 over the last axis.'),
     ]
+
+
+def _concrete_log_density(logits, temperature, x, is_masked, on_simplex):
+  """lgamma(K) + (K-1) log T + sum_k log_softmax(a - T x)_k [- sum_k x_k].
+
+  `is_masked` None means no class is masked. Otherwise masked classes leave
+  the sums and K; their x (-inf on own samples) is replaced by 0 first, so no
+  inf meets an arithmetic op and their gradient is 0.
+  """
+  if is_masked is None:
+    num_classes = tf.cast(tf.shape(logits)[-1], logits.dtype)
+    log_softmax = tf.nn.log_softmax(logits - temperature * x)
+  else:
+    zero = tf.zeros([], logits.dtype)
+    num_classes = tf.reduce_sum(tf.cast(~is_masked, logits.dtype), -1)
+    x = tf.where(is_masked, zero, x)
+    log_softmax = tf.where(is_masked, zero,
+                           tf.nn.log_softmax(logits - temperature * x))
+  log_prob = (tf.math.lgamma(num_classes)
+              + (num_classes - 1.) * tf.math.log(temperature[..., 0])
+              + tf.reduce_sum(log_softmax, -1))
+  if on_simplex:
+    log_prob -= tf.reduce_sum(x, -1)
+  return log_prob
 
 
 ExpRelaxedOneHotCategorical = ExpRelaxedCategorical

@@ -3,7 +3,6 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from relaxed_dist import _numerics
 from relaxed_dist.distributions import _parameters
 from relaxed_dist.distributions import clamped_exp
 from relaxed_dist.distributions import exp_relaxed_categorical
@@ -63,25 +62,13 @@ class RelaxedOneHotCategorical(tfd.TransformedDistribution):
     """Probabilities, computed as softmax(logits) if `logits` was given."""
     return self.distribution.probs_parameter(name)
 
-  def _log_det_jacobian_on_support(self, log_y):
-    """sum_k log y_k over the unmasked classes: log |dy/dx| of y = exp(x)."""
-    logits = self.distribution._logits_parameter_no_checks()  # pylint: disable=protected-access
-    log_y = tf.cast(log_y, _numerics.compute_dtype(self.dtype))
-    is_masked = _numerics.is_masked(logits)
-    return tf.reduce_sum(tf.where(is_masked, tf.zeros([], log_y.dtype), log_y), -1)
-
   def _log_prob(self, y):
-    log_y = self.bijector.inverse(y)
-    log_prob = self.distribution.log_prob(log_y)
-    jacobian = self._log_det_jacobian_on_support(log_y)
-    return log_prob - tf.cast(jacobian, log_prob.dtype)
+    return self.distribution.log_density(self.bijector.inverse(y), on_simplex=True)
 
   def _sample_and_log_prob(self, sample_shape, seed):
-    log_y, log_prob = self.distribution.experimental_sample_and_log_prob(
-        sample_shape, seed=seed)
-    jacobian = self._log_det_jacobian_on_support(log_y)
-    y = self.bijector.forward(log_y)
-    return y, tf.cast(tf.cast(log_prob, jacobian.dtype) - jacobian, self.dtype)
+    log_y = self.distribution.sample(sample_shape, seed=seed)
+    return (self.bijector.forward(log_y),
+            self.distribution.log_density(log_y, on_simplex=True))
 
   def _default_event_space_bijector(self):
     return tfb.SoftmaxCentered(validate_args=self.validate_args)

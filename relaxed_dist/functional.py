@@ -1,0 +1,80 @@
+"""Functional Gumbel-Softmax and straight-through ops (torch.nn.functional style)."""
+
+import tensorflow as tf
+
+from relaxed_dist import _numerics
+from relaxed_dist.distributions import _parameters
+
+
+@tf.custom_gradient
+def _identity_gradient(soft, hard):
+  """Returns `hard` exactly; its gradient flows to `soft` unchanged."""
+  return tf.identity(hard), lambda upstream: (upstream, None)
+
+
+def straight_through(soft, axis=-1):
+  """one_hot(argmax(soft)) forward, identity gradient backward.
+
+  Exactly one 1 per slice along `axis`: ties go to the first maximal index.
+
+  Args:
+    soft: float tensor of scores or relaxed one-hot vectors.
+    axis: the class axis.
+
+  Returns:
+    A tensor like `soft` holding exact one-hot vectors, whose gradient w.r.t.
+    `soft` is the identity (Bengio et al. 2013).
+  """
+  soft = tf.convert_to_tensor(soft)
+  num_classes = soft.shape[axis]
+  hard = tf.one_hot(tf.argmax(soft, axis=axis), num_classes if num_classes is not None
+                    else tf.shape(soft)[axis], axis=_positive_axis(axis, soft),
+                    dtype=soft.dtype)
+  return _identity_gradient(soft, hard)
+
+
+def straight_through_round(soft):
+  """1[soft > 1/2] forward, identity gradient backward: the Bernoulli case."""
+  soft = tf.convert_to_tensor(soft)
+  return _identity_gradient(soft, tf.cast(soft > 0.5, soft.dtype))
+
+
+def gumbel_softmax(logits, temperature=1.0, hard=False, axis=-1, seed=None):
+  """y = softmax((logits + G) / T) along `axis`, G i.i.d. standard Gumbel.
+
+  As `torch.nn.functional.gumbel_softmax`: with `hard=True` the output is the
+  exact one-hot argmax of y with y's gradient (straight-through). Logits of
+  -inf (masked classes) give exact zeros. Half types compute in float32.
+
+  Args:
+    logits: float tensor `[..., K, ...]` of unnormalised log-probabilities.
+    temperature: positive scalar, or a tensor broadcasting against `logits`
+      with `axis` removed.
+    hard: return straight-through one-hot vectors instead of relaxed ones.
+    axis: the class axis.
+    seed: int (deterministic), stateless `int32[2]` seed, or None (fresh).
+
+  Returns:
+    A tensor of the shape and dtype of `logits`.
+  """
+  dtype = _parameters.resolve_dtype(logits=logits)
+  logits = tf.convert_to_tensor(logits, dtype)
+  _parameters.check_event_rank('logits', logits)
+  compute_dtype = _numerics.compute_dtype(dtype)
+  temperature = tf.cast(
+      tf.convert_to_tensor(temperature, dtype_hint=compute_dtype), compute_dtype)
+  _parameters.check_static_temperature(temperature)
+  if temperature.shape.rank != 0:
+    temperature = tf.expand_dims(temperature, _negative_axis(axis, logits))
+  z = _numerics.gumbel_perturbed_logits(
+      tf.cast(logits, compute_dtype), temperature, tf.shape(logits), seed)
+  soft = tf.cast(tf.nn.softmax(z, axis=axis), logits.dtype)
+  return straight_through(soft, axis) if hard else soft
+
+
+def _positive_axis(axis, tensor):
+  return axis % tensor.shape.rank
+
+
+def _negative_axis(axis, tensor):
+  return _positive_axis(axis, tensor) - tensor.shape.rank
