@@ -2,7 +2,11 @@
 
 from relaxed_dist.distributions import ExpRelaxedCategorical
 from relaxed_dist.distributions import ExpRelaxedOneHotCategorical
+from relaxed_dist.distributions import LogitRelaxedBernoulli
+from relaxed_dist.distributions import RelaxedBernoulli
 from relaxed_dist.distributions import RelaxedOneHotCategorical
+from relaxed_dist.distributions import StraightThrough
+from relaxed_dist.functional import gumbel_sigmoid
 from relaxed_dist.functional import gumbel_softmax
 from relaxed_dist.functional import straight_through
 
@@ -11,7 +15,11 @@ __version__ = '0.1.0'
 __all__ = [
     'ExpRelaxedCategorical',
     'ExpRelaxedOneHotCategorical',
+    'LogitRelaxedBernoulli',
+    'RelaxedBernoulli',
     'RelaxedOneHotCategorical',
+    'StraightThrough',
+    'gumbel_sigmoid',
     'gumbel_softmax',
     'straight_through',
 ]

@@ -66,12 +66,18 @@ def is_masked(logits):
   return tf.equal(logits, tf.constant(-np.inf, logits.dtype))
 
 
-def gumbel_perturbed_logits(logits, temperature, shape, seed):
-  """z = (logits + G) / T, G ~ Gumbel of `shape`; exactly -inf at masked classes.
-
-  Scaling by 1/T with `multiply_no_nan` gives masked classes (whose upstream
-  gradient is 0: softmax(z) is exactly 0 there) a zero gradient instead of
-  0 * inf = NaN, at the cost of no extra op.
-  """
-  noisy_logits = logits + gumbel(shape, seed, logits.dtype)
+def _scale(noisy_logits, temperature):
+  """noisy_logits / T. With `multiply_no_nan`, an infinite logit (whose
+  upstream gradient is 0: softmax or sigmoid saturates there) gets a zero
+  gradient instead of 0 * inf = NaN, at the cost of no extra op."""
   return tf.math.multiply_no_nan(noisy_logits, tf.math.reciprocal(temperature))
+
+
+def gumbel_perturbed_logits(logits, temperature, shape, seed):
+  """z = (logits + G) / T, G ~ Gumbel of `shape`; exactly -inf at masked classes."""
+  return _scale(logits + gumbel(shape, seed, logits.dtype), temperature)
+
+
+def logistic_perturbed_logits(logits, temperature, shape, seed):
+  """z = (logits + L) / T, L ~ Logistic of `shape`; +-inf logits stay +-inf."""
+  return _scale(logits + logistic(shape, seed, logits.dtype), temperature)

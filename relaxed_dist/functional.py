@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 from relaxed_dist import _numerics
-from relaxed_dist.distributions import _parameters
+from relaxed_dist import _parameters
 
 
 @tf.custom_gradient
@@ -57,19 +57,48 @@ def gumbel_softmax(logits, temperature=1.0, hard=False, axis=-1, seed=None):
   Returns:
     A tensor of the shape and dtype of `logits`.
   """
+  logits, temperature = _logits_and_temperature(logits, temperature)
+  if temperature.shape.rank != 0:
+    temperature = tf.expand_dims(temperature, _negative_axis(axis, logits))
+  z = _numerics.gumbel_perturbed_logits(
+      tf.cast(logits, temperature.dtype), temperature, tf.shape(logits), seed)
+  soft = tf.cast(tf.nn.softmax(z, axis=axis), logits.dtype)
+  return straight_through(soft, axis) if hard else soft
+
+
+def gumbel_sigmoid(logits, temperature=1.0, hard=False, seed=None):
+  """y = sigmoid((logits + L) / T), L i.i.d. standard logistic: Binary Concrete.
+
+  The elementwise (independent Bernoulli) counterpart of `gumbel_softmax`:
+  `hard=True` returns exact {0, 1} values `1[y > 1/2]` with y's gradient.
+
+  Args:
+    logits: float tensor of Bernoulli logits, any shape.
+    temperature: positive scalar or a tensor broadcasting against `logits`.
+    hard: return straight-through {0, 1} values instead of relaxed ones.
+    seed: int (deterministic), stateless `int32[2]` seed, or None (fresh).
+
+  Returns:
+    A tensor of the shape and dtype of `logits`.
+  """
+  logits, temperature = _logits_and_temperature(logits, temperature, event_rank=0)
+  z = _numerics.logistic_perturbed_logits(
+      tf.cast(logits, temperature.dtype), temperature, tf.shape(logits), seed)
+  soft = tf.cast(tf.math.sigmoid(z), logits.dtype)
+  return straight_through_round(soft) if hard else soft
+
+
+def _logits_and_temperature(logits, temperature, event_rank=1):
+  """Checked logits tensor, and temperature in their compute dtype."""
   dtype = _parameters.resolve_dtype(logits=logits)
   logits = tf.convert_to_tensor(logits, dtype)
-  _parameters.check_event_rank('logits', logits)
+  if event_rank:
+    _parameters.check_event_rank('logits', logits)
   compute_dtype = _numerics.compute_dtype(dtype)
   temperature = tf.cast(
       tf.convert_to_tensor(temperature, dtype_hint=compute_dtype), compute_dtype)
   _parameters.check_static_temperature(temperature)
-  if temperature.shape.rank != 0:
-    temperature = tf.expand_dims(temperature, _negative_axis(axis, logits))
-  z = _numerics.gumbel_perturbed_logits(
-      tf.cast(logits, compute_dtype), temperature, tf.shape(logits), seed)
-  soft = tf.cast(tf.nn.softmax(z, axis=axis), logits.dtype)
-  return straight_through(soft, axis) if hard else soft
+  return logits, temperature
 
 
 def _positive_axis(axis, tensor):

@@ -12,7 +12,8 @@ class ClampedExp(tfp.bijectors.Exp):
   A fresh float32 point of the simplex often holds exact zeros (a component
   below 1e-38 underflows); `log(0) = -inf` turns the Concrete density into
   NaN. Clamping at the smallest normal number keeps it finite. Samples that
-  went through `forward` are inverted exactly through the bijector cache.
+  went through `forward` are inverted exactly through the bijector cache, and
+  so is the inverse log-det-Jacobian, `-fldj(inverse(y)) = -log max(y, tiny)`.
   """
 
   def __init__(self, validate_args=False, name='clamped_exp'):
@@ -20,9 +21,6 @@ class ClampedExp(tfp.bijectors.Exp):
 
   def _inverse(self, y):
     return tf.math.log(self._clamp(y))
-
-  def _inverse_log_det_jacobian(self, y):
-    return -tf.math.log(self._clamp(y))
 
   @staticmethod
   def _clamp(y):

@@ -4,7 +4,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from relaxed_dist import _numerics
-from relaxed_dist.distributions import _parameters
+from relaxed_dist import _parameters
 
 tfb = tfp.bijectors
 tfd = tfp.distributions

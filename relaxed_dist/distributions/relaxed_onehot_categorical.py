@@ -3,7 +3,7 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from relaxed_dist.distributions import _parameters
+from relaxed_dist import _parameters
 from relaxed_dist.distributions import clamped_exp
 from relaxed_dist.distributions import exp_relaxed_categorical
 

@@ -1,4 +1,4 @@
-"""Parameter handling shared by the relaxed distributions.
+"""Parameter handling shared by the relaxed distributions and functional ops.
 
 Dtype resolution, conversion that keeps `tf.Variable` / `DeferredTensor`
 parameters live, and the checks behind `validate_args`. This is also the one

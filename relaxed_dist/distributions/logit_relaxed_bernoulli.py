@@ -1,0 +1,187 @@
+"""LogitRelaxedBernoulli: the Binary Concrete distribution in logit space."""
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from relaxed_dist import _numerics
+from relaxed_dist import _parameters
+
+tfb = tfp.bijectors
+tfd = tfp.distributions
+
+
+def temperature_and_logit_properties(dtype):
+  """Parameter properties shared by the Bernoulli relaxations (TFP's layout).
+
+  Temperature, logits and probs are all scalar batch parameters that broadcast
+  together; temperature is kept positive by Softplus, probs in (0, 1) by Sigmoid.
+  """
+  return dict(
+      temperature=tfp.util.ParameterProperties(
+          default_constraining_bijector_fn=(
+              lambda: tfb.Softplus(low=_numerics.finfo(dtype).eps))),
+      logits=tfp.util.ParameterProperties(),
+      probs=tfp.util.ParameterProperties(
+          default_constraining_bijector_fn=tfb.Sigmoid,
+          is_preferred=False))
+
+
+class LogitRelaxedBernoulli(tfd.AutoCompositeTensorDistribution):
+  """The logit of a Binary Concrete sample: a Logistic(a / T, 1 / T) variable.
+
+  Sample: `x = (a + L) / T` with L standard logistic, so `sigmoid(x)` is a
+  `RelaxedBernoulli` sample. With `z = a - T x`:
+  `log p(x) = log T + z - 2 softplus(z)` and `P(X <= x) = sigmoid(-z)`.
+
+  Logits of +-inf (probs 1 or 0) are a point mass at +-inf: samples are
+  exactly +-inf with a zero temperature gradient, and `log_prob` is +inf there
+  and -inf elsewhere, never NaN.
+  """
+
+  def __init__(self, temperature, logits=None, probs=None, validate_args=False,
+               allow_nan_stats=True, name='LogitRelaxedBernoulli'):
+    """Builds the distribution; exactly one of `logits` and `probs`.
+
+    Args:
+      temperature: positive float tensor broadcasting against `logits`. May be
+        a `tf.Variable` or `tfp.util.DeferredTensor`, read at use time.
+      logits: float tensor of log-odds `log p - log(1 - p)`.
+      probs: float tensor of probabilities in [0, 1].
+      validate_args: check parameters at run time.
+      allow_nan_stats: TFP's flag, kept for compatibility.
+      name: name scope of the ops.
+    """
+    parameters = dict(locals())
+    _parameters.exactly_one_of(logits, probs)
+    with tf.name_scope(name) as name:
+      dtype = _parameters.resolve_dtype(
+          temperature=temperature, logits=logits, probs=probs)
+      self._temperature = _parameters.convert(temperature, dtype, 'temperature')
+      self._logits = (None if logits is None else
+                      _parameters.convert(logits, dtype, 'logits'))
+      self._probs = (None if probs is None else
+                     _parameters.convert(probs, dtype, 'probs'))
+      super().__init__(
+          dtype=dtype,
+          reparameterization_type=tfd.FULLY_REPARAMETERIZED,
+          validate_args=validate_args,
+          allow_nan_stats=allow_nan_stats,
+          parameters=parameters,
+          name=name)
+
+  @classmethod
+  def _parameter_properties(cls, dtype, num_classes=None):
+    return temperature_and_logit_properties(dtype)
+
+  @property
+  def temperature(self):
+    """Temperature T > 0, as given."""
+    return self._temperature
+
+  @property
+  def logits(self):
+    """The `logits` argument, or None if `probs` was given."""
+    return self._logits
+
+  @property
+  def probs(self):
+    """The `probs` argument, or None if `logits` was given."""
+    return self._probs
+
+  def logits_parameter(self, name=None):
+    """Logits, computed as log(probs) - log(1 - probs) if `probs` was given."""
+    with self._name_and_control_scope(name or 'logits_parameter'):
+      return self._logits_parameter_no_checks()
+
+  def probs_parameter(self, name=None):
+    """Probabilities, computed as sigmoid(logits) if `logits` was given."""
+    with self._name_and_control_scope(name or 'probs_parameter'):
+      if self._probs is None:
+        return tf.math.sigmoid(tf.convert_to_tensor(self._logits))
+      return tf.identity(self._probs)
+
+  def _logits_parameter_no_checks(self):
+    if self._logits is None:
+      probs = tf.convert_to_tensor(self._probs)
+      return tf.math.log(probs) - tf.math.log1p(-probs)
+    return tf.identity(self._logits)
+
+  def _event_shape(self):
+    return tf.TensorShape([])
+
+  def _event_shape_tensor(self):
+    return tf.constant([], dtype=tf.int32)
+
+  def _compute_parameters(self):
+    """(temperature, logits) in the compute dtype."""
+    dtype = _numerics.compute_dtype(self.dtype)
+    logits = tf.cast(self._logits_parameter_no_checks(), dtype)
+    temperature = tf.cast(tf.convert_to_tensor(self._temperature), dtype)
+    return temperature, logits
+
+  def _standardize(self, x):
+    """(z, degenerate, x, logits, T) in the compute dtype, z = a - T x.
+
+    `degenerate` marks where x or a is infinite; z is 0 there, so that no inf
+    meets an arithmetic op and the gradients stay finite.
+    """
+    temperature, logits = self._compute_parameters()
+    x = tf.cast(x, logits.dtype)
+    degenerate = tf.math.is_inf(x) | tf.math.is_inf(logits)
+    zero = tf.zeros([], x.dtype)
+    z = (tf.where(degenerate, zero, logits)
+         - temperature * tf.where(degenerate, zero, x))
+    return z, degenerate, x, logits, temperature
+
+  def _sample_n(self, n, seed=None):
+    temperature, logits = self._compute_parameters()
+    shape = tf.concat([[n], self.batch_shape_tensor()], 0)
+    sample = _numerics.logistic_perturbed_logits(logits, temperature, shape, seed)
+    return tf.cast(sample, self.dtype)
+
+  def _log_prob(self, x):
+    z, degenerate, x, logits, temperature = self._standardize(x)
+    # z - 2 softplus(z), written symmetrically: log sigmoid(z) + log sigmoid(-z).
+    log_prob = (tf.math.log(temperature)
+                - tf.math.softplus(z) - tf.math.softplus(-z))
+    inf = tf.constant(np.inf, x.dtype)
+    point_mass = tf.where(tf.equal(x, logits), inf, -inf)
+    return tf.cast(tf.where(degenerate, point_mass, log_prob), self.dtype)
+
+  def _cdf_argument(self, x):
+    """-z = T x - a, so that P(X <= x) = sigmoid(-z); +-inf when degenerate."""
+    z, degenerate, x, logits, _ = self._standardize(x)
+    inf = tf.constant(np.inf, x.dtype)
+    return tf.where(degenerate, tf.where(x >= logits, inf, -inf), -z)
+
+  def _log_cdf(self, x):
+    return tf.cast(tf.math.log_sigmoid(self._cdf_argument(x)), self.dtype)
+
+  def _cdf(self, x):
+    return tf.cast(tf.math.sigmoid(self._cdf_argument(x)), self.dtype)
+
+  def _log_survival_function(self, x):
+    return tf.cast(tf.math.log_sigmoid(-self._cdf_argument(x)), self.dtype)
+
+  def _survival_function(self, x):
+    return tf.cast(tf.math.sigmoid(-self._cdf_argument(x)), self.dtype)
+
+  def _default_event_space_bijector(self):
+    return tfb.Identity(validate_args=self.validate_args)
+
+  def _parameter_control_dependencies(self, is_init):
+    if is_init:
+      _parameters.check_static_temperature(self._temperature)
+      if self._probs is not None:
+        _parameters.check_static_probs(self._probs, event_ndims=0)
+    if not self.validate_args:
+      return []
+    assertions = []
+    if is_init != _parameters.is_ref(self._temperature):
+      assertions += _parameters.temperature_assertions(
+          tf.convert_to_tensor(self._temperature))
+    if self._probs is not None and is_init != _parameters.is_ref(self._probs):
+      assertions += _parameters.probs_assertions(
+          tf.convert_to_tensor(self._probs), event_ndims=0)
+    return assertions

@@ -1,0 +1,113 @@
+"""StraightThrough: hard samples forward, the relaxed sample's gradient backward."""
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from relaxed_dist import _numerics
+from relaxed_dist import functional
+from relaxed_dist.distributions import relaxed_bernoulli
+from relaxed_dist.distributions import relaxed_onehot_categorical
+
+tfd = tfp.distributions
+
+_CATEGORICAL = (relaxed_onehot_categorical.RelaxedOneHotCategorical,
+                tfd.RelaxedOneHotCategorical)
+_BERNOULLI = (relaxed_bernoulli.RelaxedBernoulli, tfd.RelaxedBernoulli)
+
+
+class StraightThrough(tfd.AutoCompositeTensorDistribution):
+  """The straight-through Gumbel-Softmax estimator as a distribution.
+
+  `sample(seed=s)` is `one_hot(argmax(y))` (or `1[y > 1/2]` for a Bernoulli)
+  of the relaxed sample `y = distribution.sample(seed=s)`, with the gradient
+  of `y` (Jang et al. 2017, sec. 2.2). By Gumbel-max the hard samples are
+  exactly Categorical(softmax(logits)) / Bernoulli(sigmoid(logits)), and
+  `log_prob(hard)` is that discrete log-probability mass,
+  `sum_k hard_k log softmax(logits)_k`, which is what an ELBO with a discrete
+  latent needs. `sample_hard_and_soft` returns both samples explicitly.
+
+  Wraps `RelaxedOneHotCategorical` or `RelaxedBernoulli` (relaxed_dist's or
+  TFP's); any other distribution is rejected with a `TypeError`, since
+  "hard" has no meaning for it.
+  """
+
+  def __init__(self, distribution, validate_args=False, name='StraightThrough'):
+    """Wraps `distribution`, a RelaxedOneHotCategorical or RelaxedBernoulli."""
+    parameters = dict(locals())
+    if not isinstance(distribution, _CATEGORICAL + _BERNOULLI):
+      raise TypeError(
+          'Argument `distribution` must be a RelaxedOneHotCategorical or '
+          f'RelaxedBernoulli; got {type(distribution).__name__}.')
+    self._distribution = distribution
+    with tf.name_scope(name) as name:
+      super().__init__(
+          dtype=distribution.dtype,
+          reparameterization_type=tfd.FULLY_REPARAMETERIZED,
+          validate_args=validate_args,
+          allow_nan_stats=distribution.allow_nan_stats,
+          parameters=parameters,
+          name=name)
+
+  @classmethod
+  def _parameter_properties(cls, dtype, num_classes=None):
+    return dict(distribution=tfp.util.BatchedComponentProperties())
+
+  @property
+  def distribution(self):
+    """The wrapped relaxed distribution."""
+    return self._distribution
+
+  @property
+  def is_categorical(self):
+    """True for one-hot events, False for independent {0, 1} values."""
+    return isinstance(self._distribution, _CATEGORICAL)
+
+  def _event_shape(self):
+    return self._distribution.event_shape
+
+  def _event_shape_tensor(self):
+    return self._distribution.event_shape_tensor()
+
+  def _hard(self, soft):
+    if self.is_categorical:
+      return functional.straight_through(soft)
+    return functional.straight_through_round(soft)
+
+  def sample_hard_and_soft(self, sample_shape=(), seed=None, name='sample_hard_and_soft'):
+    """(hard, soft): the hard sample and the relaxed sample it was rounded from."""
+    with tf.name_scope(name):
+      soft = self._distribution.sample(sample_shape, seed=seed)
+      return self._hard(soft), soft
+
+  def _sample_n(self, n, seed=None):
+    return self._hard(self._distribution.sample(n, seed=seed))
+
+  def _log_prob(self, hard):
+    logits = tf.cast(self._distribution.logits_parameter(),
+                     _numerics.compute_dtype(self.dtype))
+    if self.is_categorical:
+      log_mass = tf.nn.log_softmax(logits)
+      # where, not a product: a masked class has 0 * -inf = NaN.
+      log_prob = tf.reduce_sum(
+          tf.where(hard > 0, log_mass, tf.zeros_like(log_mass)), -1)
+    else:
+      log_prob = tf.where(hard > 0, tf.math.log_sigmoid(logits),
+                          tf.math.log_sigmoid(-logits))
+    return tf.cast(log_prob, self.dtype)
+
+  def _mean(self):
+    return tf.broadcast_to(self._distribution.probs_parameter(),
+                           self._batch_and_event_shape())
+
+  def _mode(self):
+    logits = tf.broadcast_to(self._distribution.logits_parameter(),
+                             self._batch_and_event_shape())
+    if self.is_categorical:
+      return tf.one_hot(tf.argmax(logits, -1), tf.shape(logits)[-1], dtype=self.dtype)
+    return tf.cast(logits > 0, self.dtype)
+
+  def _batch_and_event_shape(self):
+    return tf.concat([self.batch_shape_tensor(), self.event_shape_tensor()], 0)
+
+  def _default_event_space_bijector(self):
+    return None
