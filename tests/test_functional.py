@@ -118,3 +118,53 @@ def test_bad_input_names_the_argument():
     rd.gumbel_softmax(tf.constant([1, 2]))
   with pytest.raises(ValueError, match='`logits` must have rank at least 1'):
     rd.gumbel_softmax(1.)
+
+
+def test_gumbel_sigmoid_has_the_binary_concrete_cdf():
+  logits, temperature = 0.6, 0.7
+  y = rd.gumbel_sigmoid(tf.fill([20_000], np.float64(logits)), temperature, seed=[2, 3])
+  cdf = lambda v: 1 / (1 + np.exp(-(temperature * np.log(v / (1 - v)) - logits)))
+  assert stats.kstest(y.numpy(), cdf).pvalue > 1e-3
+
+
+def test_gumbel_sigmoid_hard_is_bernoulli_with_the_soft_gradient():
+  logits = tf.fill([50_000], 0.4)
+  gradients = []
+  for hard in (False, True):
+    with tf.GradientTape() as tape:
+      tape.watch(logits)
+      y = rd.gumbel_sigmoid(logits, 0.3, hard=hard, seed=[7, 7])
+      loss = tf.reduce_sum(y * tf.range(50_000, dtype=tf.float32) / 50_000.)
+    gradients.append(tape.gradient(loss, logits))
+    if hard:
+      assert set(np.unique(y.numpy())) == {0., 1.}
+      p = 1 / (1 + np.exp(-0.4))
+      assert stats.binomtest(int(y.numpy().sum()), 50_000, p).pvalue > 1e-3
+  np.testing.assert_array_equal(gradients[0], gradients[1])
+
+
+def test_gumbel_sigmoid_infinite_logits_are_certain_with_finite_gradients():
+  logits = tf.constant([-np.inf, 0., np.inf])
+  temperature = tf.constant(0.2)
+  with tf.GradientTape() as tape:
+    tape.watch([logits, temperature])
+    y = rd.gumbel_sigmoid(tf.broadcast_to(logits, [100, 3]), temperature, seed=1)
+    loss = tf.reduce_sum(y)
+  np.testing.assert_array_equal(y.numpy()[:, [0, 2]], [[0., 1.]] * 100)
+  gradients = tape.gradient(loss, [logits, temperature])
+  assert all(np.all(np.isfinite(g)) for g in gradients)
+
+
+@pytest.mark.parametrize('dtype', DTYPES, ids=lambda d: d.name)
+def test_gumbel_sigmoid_every_dtype_under_xla(dtype):
+  @tf.function(jit_compile=True)
+  def sample_and_gradient(logits, seed):
+    with tf.GradientTape() as tape:
+      tape.watch(logits)
+      y = rd.gumbel_sigmoid(logits, 0.05, seed=seed)
+      loss = tf.reduce_sum(y)
+    return y, tape.gradient(loss, logits)
+
+  y, gradient = sample_and_gradient(tf.constant(LOGITS, dtype), tf.constant([1, 2]))
+  assert y.dtype == gradient.dtype == dtype
+  assert np.all(np.isfinite(tf.cast(gradient, tf.float32)))
