@@ -1,5 +1,6 @@
 """relaxed_dist: Gumbel-Softmax / Concrete distributions for TensorFlow Probability."""
 
+from relaxed_dist import layers
 from relaxed_dist.distributions import ExpRelaxedCategorical
 from relaxed_dist.distributions import ExpRelaxedOneHotCategorical
 from relaxed_dist.distributions import LogitRelaxedBernoulli
@@ -21,5 +22,6 @@ __all__ = [
     'StraightThrough',
     'gumbel_sigmoid',
     'gumbel_softmax',
+    'layers',
     'straight_through',
 ]

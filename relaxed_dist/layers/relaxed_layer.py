@@ -1,0 +1,76 @@
+"""RelaxedLayer: what the Gumbel-Softmax and relaxed-Bernoulli layers share.
+
+The temperature is a layer weight held in log space, `T = exp(log_temperature)`:
+always positive, trainable on request, and assignable by a callback or user
+code without retracing. Noise comes from a `keras.random.SeedGenerator` and is
+drawn with Philox (relaxed_dist._numerics), so XLA stays fast.
+"""
+
+import math
+
+import keras
+import tensorflow as tf
+
+
+class RelaxedLayer(keras.layers.Layer):
+  """Base class: samples when training (or when asked), deterministic otherwise."""
+
+  def __init__(self, temperature=1.0, hard=False, seed=None,
+               trainable_temperature=False, sample_at_inference=False, **kwargs):
+    super().__init__(**kwargs)
+    if not (isinstance(temperature, (int, float)) and temperature > 0):
+      raise ValueError(
+          f'Argument `temperature` must be a positive number; got {temperature!r}.')
+    self.initial_temperature = float(temperature)
+    self.hard = bool(hard)
+    self.seed = seed
+    self.trainable_temperature = bool(trainable_temperature)
+    self.sample_at_inference = bool(sample_at_inference)
+    self.seed_generator = keras.random.SeedGenerator(seed)
+    self.log_temperature = self.add_weight(
+        shape=(), name='log_temperature', dtype='float32',
+        initializer=keras.initializers.Constant(math.log(self.initial_temperature)),
+        trainable=self.trainable_temperature)
+
+  @property
+  def temperature(self):
+    """The current temperature, a float32 scalar tensor."""
+    return tf.exp(tf.convert_to_tensor(self.log_temperature))
+
+  def assign_temperature(self, value):
+    """Sets the temperature (no retracing: it is a weight)."""
+    value = tf.convert_to_tensor(value, tf.float32)
+    tf.debugging.assert_positive(
+        value, message='Argument `value` (a temperature) must be positive.')
+    self.log_temperature.assign(tf.math.log(value))
+
+  def call(self, inputs, training=None):
+    if inputs.shape.rank == 0:
+      raise ValueError(
+          f'{type(self).__name__} needs inputs of rank at least 1; got a scalar '
+          f'of shape {inputs.shape}.')
+    if training or self.sample_at_inference:
+      seed = tf.cast(self.seed_generator.next(), tf.int32)
+      return self.sample(inputs, self.temperature, seed)
+    return self.deterministic(inputs, self.temperature)
+
+  def sample(self, logits, temperature, seed):
+    """The relaxed (or, if `hard`, straight-through) sample. Subclasses define it."""
+    raise NotImplementedError
+
+  def deterministic(self, logits, temperature):
+    """The inference output. Subclasses define it."""
+    raise NotImplementedError
+
+  def compute_output_shape(self, input_shape):
+    return input_shape
+
+  def get_config(self):
+    return {
+        **super().get_config(),
+        'temperature': self.initial_temperature,
+        'hard': self.hard,
+        'seed': self.seed,
+        'trainable_temperature': self.trainable_temperature,
+        'sample_at_inference': self.sample_at_inference,
+    }
