@@ -62,6 +62,19 @@ class RelaxedLayer(keras.layers.Layer):
     """The inference output. Subclasses define it."""
     raise NotImplementedError
 
+  def save_own_variables(self, store):
+    """Saves the weights and the noise generator's state, so a reloaded layer
+    continues the same random stream (Keras saves no seed state by default)."""
+    super().save_own_variables(store)
+    store['seed_generator_state'] = self.seed_generator.state
+
+  def load_own_variables(self, store):
+    weights = {key: store[key] for key in store.keys()
+               if key != 'seed_generator_state'}
+    super().load_own_variables(weights)
+    if 'seed_generator_state' in store.keys():
+      self.seed_generator.state.assign(store['seed_generator_state'])
+
   def compute_output_shape(self, input_shape):
     return input_shape
 

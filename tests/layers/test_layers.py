@@ -148,10 +148,13 @@ def test_save_load_keras_and_saved_model_export(layer_cls, tmp_path):
   model.layers[2].assign_temperature(0.3)  # a trained/annealed state survives
   x = logits_batch(16, seed=2)
   expected = model.predict(x, verbose=0)
+  model(x, training=True)  # advances the noise stream past its initial state
   model.save(tmp_path / 'model.keras')
   loaded = keras.saving.load_model(tmp_path / 'model.keras')
   np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, rtol=1e-6)
   np.testing.assert_allclose(loaded.layers[2].temperature, 0.3, rtol=1e-6)
+  # The noise stream continues where it was: training outputs match too.
+  np.testing.assert_array_equal(loaded(x, training=True), model(x, training=True))
   model.export(str(tmp_path / 'exported'), verbose=False)
   served = tf.saved_model.load(str(tmp_path / 'exported'))
   np.testing.assert_allclose(served.serve(x), expected, rtol=1e-6)
