@@ -22,7 +22,7 @@ test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q tests
 
 demo: $(VENV)/.installed
-	$(VENV)/bin/python examples/temperature_sweep.py
+	$(VENV)/bin/python examples/categorical_vae.py
 
 clean:
 	rm -rf $(VENV) examples/out
