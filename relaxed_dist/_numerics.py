@@ -10,8 +10,10 @@ import ml_dtypes
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
+from tensorflow.python.ops import control_flow_util  # pylint: disable=g-direct-tensorflow-import
 
 HALF_DTYPES = (tf.float16, tf.bfloat16)
+_PHILOX = 1  # tf.random.Algorithm.PHILOX
 FLOAT_DTYPES = (tf.float16, tf.bfloat16, tf.float32, tf.float64)
 
 
@@ -40,14 +42,36 @@ def sanitize_seed(seed):
   """
   if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
     return tf.constant([0, int(seed)], dtype=tf.int32)
+  if tf.is_tensor(seed) and seed.dtype == tf.int32 and seed.shape == [2]:
+    return seed
   return tfp.random.sanitize_seed(seed)
 
 
+def sample_shape(n, *parameters):
+  """[n] + the broadcast shape of `parameters`: plain Python when static."""
+  shape = tf.TensorShape([])
+  for parameter in parameters:
+    shape = tf.broadcast_static_shape(shape, parameter.shape)
+  if shape.is_fully_defined():
+    return tf.concat([[n], shape.as_list()], 0) if tf.is_tensor(n) else [n] + shape.as_list()
+  dynamic = tf.shape(parameters[0])
+  for parameter in parameters[1:]:
+    dynamic = tf.broadcast_dynamic_shape(dynamic, tf.shape(parameter))
+  return tf.concat([[n], dynamic], 0)
+
+
 def uniform(shape, seed, dtype):
-  """U ~ Uniform[tiny, 1) with Philox, so that log(U) and log(-log(U)) are finite."""
-  return tf.random.stateless_uniform(
-      shape, seed=sanitize_seed(seed), minval=finfo(dtype).tiny, maxval=1.,
-      dtype=dtype, alg='philox')
+  """U ~ Uniform[tiny, 1) with Philox, so that log(U) and log(-log(U)) are finite.
+
+  The stateless Philox op is keyed directly by the 64 bits of the seed pair:
+  `tf.random.stateless_uniform(alg='philox')` first scrambles the seed with a
+  dozen small ops, which costs more than the sampling itself in eager mode.
+  """
+  key = tf.reshape(tf.bitcast(sanitize_seed(seed), tf.uint64), [1])
+  unit = tf.raw_ops.StatelessRandomUniformV2(
+      shape=shape, key=key, counter=tf.zeros([2], tf.uint64), alg=_PHILOX,
+      dtype=dtype)
+  return unit + tf.constant(finfo(dtype).tiny, dtype)
 
 
 def gumbel(shape, seed, dtype):
@@ -59,6 +83,12 @@ def logistic(shape, seed, dtype):
   """L = log U - log(1 - U): standard logistic noise, always finite."""
   u = uniform(shape, seed, dtype)
   return tf.math.log(u) - tf.math.log1p(-u)
+
+
+def in_xla_context():
+  """True while tracing for `jit_compile=True` (XLA fuses elementwise selects,
+  so a branch that skips them only costs there)."""
+  return control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
 
 
 def is_masked(logits):

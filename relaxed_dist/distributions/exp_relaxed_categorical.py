@@ -107,13 +107,23 @@ class ExpRelaxedCategorical(tfd.AutoCompositeTensorDistribution):
   def _logits_parameter_no_checks(self):
     if self._logits is None:
       return tf.math.log(tf.convert_to_tensor(self._probs))
-    return tf.identity(self._logits)
+    return tf.convert_to_tensor(self._logits)
 
   def _class_parameter(self):
     return self._logits if self._logits is not None else self._probs
 
   def _event_shape(self):
     return self._class_parameter().shape[-1:]
+
+  # Direct formulas: TFP's inference from parameter properties is correct
+  # too, but runs several times per eager `sample` call.
+  def _batch_shape(self):
+    return tf.broadcast_static_shape(self._temperature.shape,
+                                     self._class_parameter().shape[:-1])
+
+  def _batch_shape_tensor(self):
+    return tf.broadcast_dynamic_shape(tf.shape(self._temperature),
+                                      tf.shape(self._class_parameter())[:-1])
 
   def _event_shape_tensor(self):
     return tf.shape(self._class_parameter())[-1:]
@@ -123,11 +133,11 @@ class ExpRelaxedCategorical(tfd.AutoCompositeTensorDistribution):
     dtype = _numerics.compute_dtype(self.dtype)
     logits = tf.cast(self._logits_parameter_no_checks(), dtype)
     temperature = tf.cast(tf.convert_to_tensor(self._temperature), dtype)
-    return temperature[..., tf.newaxis], logits
+    return tf.expand_dims(temperature, -1), logits
 
   def _sample_n(self, n, seed=None):
     temperature, logits = self._compute_parameters()
-    shape = tf.concat([[n], self.batch_shape_tensor(), self.event_shape_tensor()], 0)
+    shape = _numerics.sample_shape(n, logits, temperature)
     z = _numerics.gumbel_perturbed_logits(logits, temperature, shape, seed)
     return tf.cast(tf.nn.log_softmax(z), self.dtype)
 
@@ -137,16 +147,20 @@ class ExpRelaxedCategorical(tfd.AutoCompositeTensorDistribution):
   def log_density(self, x, on_simplex):
     """log p(x); with `on_simplex`, log p(y = exp(x)) = log p(x) - sum_k x_k.
 
-    Both sums run over the unmasked classes. Masking costs a few extra ops per
-    element, so it runs only when some logit is -inf.
+    Both sums run over the unmasked classes. Masking costs three selects per
+    element: under XLA they fuse into the arithmetic and always run; elsewhere
+    they run only when some logit is -inf (a `tf.cond`).
     """
     temperature, logits = self._compute_parameters()
     x = tf.cast(x, logits.dtype)
     is_masked = _numerics.is_masked(logits)
-    log_prob = tf.cond(
-        tf.reduce_any(is_masked),
-        lambda: _concrete_log_density(logits, temperature, x, is_masked, on_simplex),
-        lambda: _concrete_log_density(logits, temperature, x, None, on_simplex))
+    if _numerics.in_xla_context():
+      log_prob = _concrete_log_density(logits, temperature, x, is_masked, on_simplex)
+    else:
+      log_prob = tf.cond(
+          tf.reduce_any(is_masked),
+          lambda: _concrete_log_density(logits, temperature, x, is_masked, on_simplex),
+          lambda: _concrete_log_density(logits, temperature, x, None, on_simplex))
     return tf.cast(log_prob, self.dtype)
 
   def _default_event_space_bijector(self):

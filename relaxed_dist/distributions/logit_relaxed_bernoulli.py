@@ -136,7 +136,7 @@ class LogitRelaxedBernoulli(tfd.AutoCompositeTensorDistribution):
 
   def _sample_n(self, n, seed=None):
     temperature, logits = self._compute_parameters()
-    shape = tf.concat([[n], self.batch_shape_tensor()], 0)
+    shape = _numerics.sample_shape(n, logits, temperature)
     sample = _numerics.logistic_perturbed_logits(logits, temperature, shape, seed)
     return tf.cast(sample, self.dtype)
 

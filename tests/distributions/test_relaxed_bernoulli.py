@@ -69,7 +69,7 @@ def test_log_prob_matches_float64_formula(temperature):
   y = interior_points(logits, 100, seed=1).numpy()
   expected = binary_concrete_log_density(y, logits, temperature)
   dist = RelaxedBernoulli(np.float64(temperature), logits=logits)
-  np.testing.assert_allclose(dist.log_prob(y), expected, rtol=1e-10)
+  np.testing.assert_allclose(dist.log_prob(y), expected, rtol=1e-10, atol=1e-13)
   dist32 = RelaxedBernoulli(temperature, logits=logits.astype(np.float32))
   np.testing.assert_allclose(dist32.log_prob(y.astype(np.float32)), expected,
                              rtol=1e-4, atol=1e-4)
