@@ -1,0 +1,23 @@
+"""benchmarks/run.py runs end to end (its numbers come from a full run, not here)."""
+
+import importlib.util
+import json
+import pathlib
+
+SCRIPT = pathlib.Path(__file__).resolve().parents[2] / 'benchmarks' / 'run.py'
+
+
+def test_quick_run_writes_every_configuration(tmp_path):
+  spec = importlib.util.spec_from_file_location('benchmark_run', SCRIPT)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  module.main(['--quick', '--out', str(tmp_path)])
+  results = json.loads((tmp_path / 'results.json').read_text())
+  rows = results['distributions']
+  assert len(rows) == 2 * 3 * 3  # dtypes x operations x modes at 32 x 10
+  for row in rows:
+    assert isinstance(row['seconds']['relaxed_dist'], float)
+    assert isinstance(row['seconds']['floor'], float)
+    if row['dtype'] == 'float32':
+      assert isinstance(row['seconds']['tfp'], float)
+  assert [row['jit_compile'] for row in results['vae_train_step']] == [False, True]
