@@ -28,9 +28,15 @@ def compute_dtype(dtype):
   return tf.float32 if dtype in HALF_DTYPES else dtype
 
 
-def log_tiny(dtype):
-  """log of the smallest normal number of `dtype`: where log-inputs are clamped."""
-  return float(np.log(finfo(dtype).tiny))
+def cast_clamped(x, dtype):
+  """x cast to `dtype`, finite values clamped to its range when that is
+  narrower: a float16 log-space sample of -1e5 becomes -65504, not -inf,
+  while a masked class's -inf stays -inf."""
+  if tf.as_dtype(dtype) == tf.float16:
+    info = finfo(dtype)
+    x = tf.where(tf.math.is_inf(x), x,
+                 tf.clip_by_value(x, float(info.min), float(info.max)))
+  return tf.cast(x, dtype)
 
 
 def sanitize_seed(seed):

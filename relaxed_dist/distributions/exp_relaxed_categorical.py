@@ -136,31 +136,35 @@ class ExpRelaxedCategorical(tfd.AutoCompositeTensorDistribution):
     return tf.expand_dims(temperature, -1), logits
 
   def _sample_n(self, n, seed=None):
+    x = _sample_log_simplex(*self._compute_parameters(), n, seed)
+    return _numerics.cast_clamped(x, self.dtype)
+
+  def _sample_and_log_prob(self, sample_shape, seed):
+    return self.sample_and_log_density(sample_shape, seed, on_simplex=False)
+
+  def sample_and_log_density(self, sample_shape, seed, on_simplex):
+    """(x, log_density(x, on_simplex)), the density taken before x is cast.
+
+    The parameters are read and cast once: in float16 the sample path and
+    the density path each carry temperature gradients of order T K x that
+    cancel, and must meet in float32, not overflow separately.
+    """
     temperature, logits = self._compute_parameters()
-    shape = _numerics.sample_shape(n, logits, temperature)
-    z = _numerics.gumbel_perturbed_logits(logits, temperature, shape, seed)
-    return tf.cast(tf.nn.log_softmax(z), self.dtype)
+    x = _sample_log_simplex(temperature, logits, tf.reduce_prod(sample_shape), seed)
+    log_prob = _log_density(temperature, logits, x, on_simplex)
+
+    def unflatten(value):
+      return tf.reshape(value, tf.concat([sample_shape, tf.shape(value)[1:]], 0))
+    return (_numerics.cast_clamped(unflatten(x), self.dtype),
+            tf.cast(unflatten(log_prob), self.dtype))
 
   def _log_prob(self, x):
     return self.log_density(x, on_simplex=False)
 
   def log_density(self, x, on_simplex):
-    """log p(x); with `on_simplex`, log p(y = exp(x)) = log p(x) - sum_k x_k.
-
-    Both sums run over the unmasked classes. Masking costs three selects per
-    element: under XLA they fuse into the arithmetic and always run; elsewhere
-    they run only when some logit is -inf (a `tf.cond`).
-    """
+    """log p(x); with `on_simplex`, log p(y = exp(x)) = log p(x) - sum_k x_k."""
     temperature, logits = self._compute_parameters()
-    x = tf.cast(x, logits.dtype)
-    is_masked = _numerics.is_masked(logits)
-    if _numerics.in_xla_context():
-      log_prob = _concrete_log_density(logits, temperature, x, is_masked, on_simplex)
-    else:
-      log_prob = tf.cond(
-          tf.reduce_any(is_masked),
-          lambda: _concrete_log_density(logits, temperature, x, is_masked, on_simplex),
-          lambda: _concrete_log_density(logits, temperature, x, None, on_simplex))
+    log_prob = _log_density(temperature, logits, tf.cast(x, logits.dtype), on_simplex)
     return tf.cast(log_prob, self.dtype)
 
   def _default_event_space_bijector(self):
@@ -201,6 +205,29 @@ class ExpRelaxedCategorical(tfd.AutoCompositeTensorDistribution):
             message='Argument `value` of ExpRelaxedCategorical must satisfy '
                     'logsumexp(value) == 0 over the last axis.'),
     ]
+
+
+def _sample_log_simplex(temperature, logits, n, seed):
+  """n samples of log_softmax((logits + G) / T) in the compute dtype."""
+  shape = _numerics.sample_shape(n, logits, temperature)
+  return tf.nn.log_softmax(
+      _numerics.gumbel_perturbed_logits(logits, temperature, shape, seed))
+
+
+def _log_density(temperature, logits, x, on_simplex):
+  """The density over the unmasked classes, in the compute dtype.
+
+  Masking costs three selects per element: under XLA they fuse into the
+  arithmetic and always run; elsewhere they run only when some logit is -inf
+  (a `tf.cond`).
+  """
+  is_masked = _numerics.is_masked(logits)
+  if _numerics.in_xla_context():
+    return _concrete_log_density(logits, temperature, x, is_masked, on_simplex)
+  return tf.cond(
+      tf.reduce_any(is_masked),
+      lambda: _concrete_log_density(logits, temperature, x, is_masked, on_simplex),
+      lambda: _concrete_log_density(logits, temperature, x, None, on_simplex))
 
 
 def _concrete_log_density(logits, temperature, x, is_masked, on_simplex):

@@ -66,9 +66,9 @@ class RelaxedOneHotCategorical(tfd.TransformedDistribution):
     return self.distribution.log_density(self.bijector.inverse(y), on_simplex=True)
 
   def _sample_and_log_prob(self, sample_shape, seed):
-    log_y = self.distribution.sample(sample_shape, seed=seed)
-    return (self.bijector.forward(log_y),
-            self.distribution.log_density(log_y, on_simplex=True))
+    log_y, log_prob = self.distribution.sample_and_log_density(
+        sample_shape, seed, on_simplex=True)
+    return self.bijector.forward(log_y), log_prob
 
   def _default_event_space_bijector(self):
     return tfb.SoftmaxCentered(validate_args=self.validate_args)
