@@ -1,5 +1,6 @@
 """relaxed_dist: Gumbel-Softmax / Concrete distributions for TensorFlow Probability."""
 
+from relaxed_dist import estimators
 from relaxed_dist import layers
 from relaxed_dist.distributions import ExpRelaxedCategorical
 from relaxed_dist.distributions import ExpRelaxedOneHotCategorical
@@ -20,6 +21,7 @@ __all__ = [
     'RelaxedBernoulli',
     'RelaxedOneHotCategorical',
     'StraightThrough',
+    'estimators',
     'gumbel_sigmoid',
     'gumbel_softmax',
     'layers',
