@@ -1,17 +1,12 @@
 """benchmarks/run.py runs end to end (its numbers come from a full run, not here)."""
 
-import importlib.util
 import json
-import pathlib
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[2] / 'benchmarks' / 'run.py'
+from tests import scripts
 
 
 def test_quick_run_writes_every_configuration(tmp_path):
-  spec = importlib.util.spec_from_file_location('benchmark_run', SCRIPT)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  module.main(['--quick', '--out', str(tmp_path)])
+  scripts.load('benchmarks/run.py').main(['--quick', '--out', str(tmp_path)])
   results = json.loads((tmp_path / 'results.json').read_text())
   rows = results['distributions']
   assert len(rows) == 2 * 3 * 3  # dtypes x operations x modes at 32 x 10

@@ -1,9 +1,7 @@
 """examples/categorical_vae.py: learns, resumes exactly, and scales out."""
 
-import importlib.util
 import json
 import os
-import pathlib
 import signal
 import socket
 import subprocess
@@ -12,15 +10,10 @@ import time
 
 import pytest
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[2] / 'examples' / 'categorical_vae.py'
+from tests import scripts
+
+SCRIPT = scripts.path('examples/categorical_vae.py')
 SMALL = ['--small', '--seed', '3']
-
-
-def load_script():
-  spec = importlib.util.spec_from_file_location('categorical_vae', SCRIPT)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
 
 
 def run_script(args, **environment):
@@ -33,7 +26,7 @@ def run_script(args, **environment):
 @pytest.fixture(scope='module')
 def uninterrupted(tmp_path_factory):
   out = tmp_path_factory.mktemp('uninterrupted')
-  return load_script().main(SMALL + ['--out', str(out)]), out
+  return scripts.load('examples/categorical_vae.py').main(SMALL + ['--out', str(out)]), out
 
 
 def test_small_run_learns_and_writes_its_figures(uninterrupted):
@@ -47,7 +40,7 @@ def test_small_run_learns_and_writes_its_figures(uninterrupted):
 
 
 def test_resume_after_a_clean_stop_gives_the_same_result(uninterrupted, tmp_path):
-  script = load_script()
+  script = scripts.load('examples/categorical_vae.py')
   script.main(SMALL + ['--out', str(tmp_path), '--epochs', '2'])
   resumed = script.main(SMALL + ['--out', str(tmp_path), '--resume'])
   assert resumed['history'] == uninterrupted[0]['history']
@@ -57,7 +50,7 @@ def test_resume_after_being_killed_mid_epoch_gives_the_same_result(
     uninterrupted, tmp_path):
   # Small batches make an epoch long enough to be killed inside it.
   args = SMALL + ['--out', str(tmp_path), '--batch-size', '4']
-  reference = load_script().main(SMALL + ['--out', str(tmp_path / 'reference'),
+  reference = scripts.load('examples/categorical_vae.py').main(SMALL + ['--out', str(tmp_path / 'reference'),
                                           '--batch-size', '4'])
   process = run_script(args)
   state = tmp_path / 'checkpoint_state.json'

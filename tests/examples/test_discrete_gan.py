@@ -1,28 +1,19 @@
 """Runs examples/discrete_gan.py with --small and checks what it claims."""
 
-import importlib.util
 import json
-import pathlib
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[2] / 'examples' / 'discrete_gan.py'
+from tests import scripts
+
 TRUE_PROBS = [0.0, 0.0, 0.1, 0.3, 0.6]
-
-
-def _load_script():
-  """Imports the script as a module: `examples` is a folder, not a package."""
-  spec = importlib.util.spec_from_file_location('discrete_gan', SCRIPT)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
 
 
 @pytest.fixture(scope='module')
 def module():
-  return _load_script()
+  return scripts.load('examples/discrete_gan.py')
 
 
 @pytest.fixture(scope='module')

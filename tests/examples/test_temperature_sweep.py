@@ -1,28 +1,19 @@
 """Runs examples/temperature_sweep.py with --small and checks what it claims."""
 
-import importlib.util
 import json
 import math
-import pathlib
 
 import pytest
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[2] / 'examples' / 'temperature_sweep.py'
-
-
-def _load_script():
-  """Imports the script as a module: `examples` is a folder, not a package."""
-  spec = importlib.util.spec_from_file_location('temperature_sweep', SCRIPT)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
+from tests import scripts
 
 
 @pytest.fixture(scope='module')
 def run(tmp_path_factory):
   """(metrics returned by main, output directory) of one --small run."""
   out = tmp_path_factory.mktemp('temperature_sweep')
-  metrics = _load_script().main(['--small', '--out', str(out), '--seed', '1'])
+  metrics = scripts.load('examples/temperature_sweep.py').main(
+      ['--small', '--out', str(out), '--seed', '1'])
   return metrics, out
 
 
