@@ -2,7 +2,9 @@
 
 An encoder maps a binarized image to N categorical latents with K classes
 each; a GumbelSoftmax layer draws relaxed one-hot codes (straight-through
-one-hot codes with `--estimator st-gumbel-softmax`); a mirrored decoder gives
+one-hot codes with `--estimator st-gumbel-softmax`, or the pathwise estimators
+straight-through, gumbel-rao, reinmax, gapped-straight-through of
+relaxed_dist.estimators); a mirrored decoder gives
 Bernoulli pixel logits. The loss is the negative ELBO
 
     -ELBO(x) = -E_q[log p(x | z)] + sum_n KL(q(z_n | x) || Uniform(K)),
@@ -57,7 +59,12 @@ PRESETS = {
                    anneal_every=100, min_temperature=0.5),
 }
 SMALL = dict(epochs=3)
-ESTIMATORS = {'gumbel-softmax': False, 'st-gumbel-softmax': True}
+# The GumbelSoftmax layer (hard = straight-through), or a pathwise estimator of
+# relaxed_dist.estimators: each evaluates the decoder once, at a one-hot code.
+LAYER_ESTIMATORS = {'gumbel-softmax': False, 'st-gumbel-softmax': True}
+PATHWISE_ESTIMATORS = ['straight-through', 'gumbel-rao', 'reinmax',
+                       'gapped-straight-through']
+ESTIMATORS = list(LAYER_ESTIMATORS) + PATHWISE_ESTIMATORS
 
 
 @keras.saving.register_keras_serializable(package='relaxed_dist_examples')
@@ -71,17 +78,20 @@ def bernoulli_nll(x, pixel_logits):
 class CategoricalVAE(keras.Model):
   """x -> logits [N, K] -> z (GumbelSoftmax) -> Bernoulli pixel logits."""
 
-  def __init__(self, input_dim, hidden, latents, classes, hard=False, seed=0,
-               **kwargs):
+  def __init__(self, input_dim, hidden, latents, classes,
+               estimator='gumbel-softmax', seed=0, **kwargs):
     super().__init__(**kwargs)
     self.config = dict(input_dim=input_dim, hidden=list(hidden), latents=latents,
-                       classes=classes, hard=hard, seed=seed)
+                       classes=classes, estimator=estimator, seed=seed)
+    hard = LAYER_ESTIMATORS.get(estimator, True)
     self.encoder = keras.Sequential(
         [keras.layers.Dense(units, activation='relu') for units in hidden]
         + [keras.layers.Dense(latents * classes),
            keras.layers.Reshape([latents, classes])], name='encoder')
     self.kl = rd.layers.CategoricalKL(name='kl_to_uniform')
     self.sampler = rd.layers.GumbelSoftmax(hard=hard, seed=seed, name='gumbel_softmax')
+    if estimator not in LAYER_ESTIMATORS:  # Keras tracks the loss otherwise
+      self.estimator_loss = keras.metrics.Mean(name='loss')
     self.decoder = keras.Sequential(
         [keras.layers.Flatten()]
         + [keras.layers.Dense(units, activation='relu') for units in reversed(hidden)]
@@ -95,13 +105,49 @@ class CategoricalVAE(keras.Model):
     return pixel_logits
 
   def train_step(self, data):
-    logs = super().train_step(data)
+    if self.config['estimator'] in LAYER_ESTIMATORS:
+      logs = super().train_step(data)
+    else:
+      logs = self.estimator_train_step(data)
     if isinstance(self.distribute_strategy,
                   tf.distribute.MultiWorkerMirroredStrategy):
       # Keras 3.15 reduces multi-worker step logs with axis=0, which fails on
       # scalars; give them the axis it expects.
       logs = {name: value[tf.newaxis] for name, value in logs.items()}
     return logs
+
+  def estimator_train_step(self, x):
+    """One Adam step on the surrogate of a relaxed_dist pathwise estimator.
+
+    The estimators take a loss per row of logits [B, N, K]; the decoder's
+    loss is per image, so each of the N latents carries 1/N of it, and the
+    N surrogates sum to the image's.
+    """
+    estimator = rd.estimators.get(self.config['estimator'].replace('-', '_'))
+    seed = tf.cast(self.sampler.seed_generator.next(), tf.int32)
+    with tf.GradientTape() as tape:
+      logits = self.encoder(x)
+      latents = self.config['latents']
+
+      def per_latent_loss(z):
+        per_image = bernoulli_nll(x, self.decoder(z)) / latents
+        return tf.tile(per_image[:, tf.newaxis], [1, latents])
+
+      estimate = estimator(per_latent_loss, logits, seed=seed,
+                           temperature=self.sampler.temperature)
+      kl = tf.reduce_sum(rd.layers.categorical_kl(logits), -1)
+      surrogate = tf.reduce_mean(tf.reduce_sum(estimate.surrogate, -1) + kl)
+    variables = self.trainable_variables
+    self.optimizer.apply(tape.gradient(surrogate, variables), variables)
+    self.estimator_loss.update_state(tf.reduce_sum(estimate.loss, -1) + kl)
+    return {'loss': self.estimator_loss.result()}
+
+  @property
+  def metrics(self):
+    """Keras's loss tracker, or ours when an estimator runs the step."""
+    if self.config['estimator'] in LAYER_ESTIMATORS:
+      return super().metrics
+    return [self.estimator_loss]
 
   def negative_elbo_hard(self, x, seed):
     """Per-image -ELBO with hard one-hot samples z ~ q (Gumbel-max)."""
@@ -119,7 +165,7 @@ def parse_args(argv):
   parser.add_argument('--data', choices=['digits', 'mnist'], default='digits')
   parser.add_argument('--data-dir', type=pathlib.Path,
                       help='MNIST idx files (e.g. ../shared/data/mnist); implies MNIST')
-  parser.add_argument('--estimator', choices=sorted(ESTIMATORS), default='gumbel-softmax')
+  parser.add_argument('--estimator', choices=ESTIMATORS, default='gumbel-softmax')
   parser.add_argument('--epochs', type=int)
   parser.add_argument('--batch-size', type=int)
   parser.add_argument('--seed', type=int, default=0)
@@ -173,7 +219,7 @@ def epoch_dataset(train, epoch, settings, seed):
 
 def build_model(train, settings, args):
   model = CategoricalVAE(train.shape[1], settings['hidden'], settings['latents'],
-                         settings['classes'], hard=ESTIMATORS[args.estimator],
+                         settings['classes'], estimator=args.estimator,
                          seed=args.seed)
   model.compile(optimizer=keras.optimizers.Adam(settings['learning_rate']))
   model(train[:1])  # builds the weights

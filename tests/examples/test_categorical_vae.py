@@ -100,3 +100,13 @@ def test_two_workers_on_localhost(tmp_path):
   metrics = json.loads((tmp_path / 'metrics.json').read_text())
   assert metrics['final_test_nelbo'] < 60
   assert (tmp_path / 'worker_1').is_dir()
+
+
+@pytest.mark.parametrize('estimator', ['straight-through', 'gumbel-rao', 'reinmax',
+                                       'gapped-straight-through', 'st-gumbel-softmax'])
+def test_every_estimator_trains(estimator, tmp_path):
+  metrics = scripts.load('examples/categorical_vae.py').main(
+      SMALL + ['--out', str(tmp_path), '--epochs', '2', '--estimator', estimator])
+  history = metrics['history']
+  assert history['train_nelbo'][1] < history['train_nelbo'][0]
+  assert history['test_nelbo'][1] < history['test_nelbo'][0]
