@@ -70,6 +70,18 @@ def check_event_rank(name, value):
                      f'shape {shape}.')
 
 
+def check_broadcastable(temperature, param, name, event_ndims):
+  """Temperature must broadcast against the batch part of logits/probs."""
+  batch_shape = param.shape[:-1] if event_ndims else param.shape
+  try:
+    tf.broadcast_static_shape(temperature.shape, batch_shape)
+  except ValueError:
+    where = f'`{name}[..., 0]`' if event_ndims else f'`{name}`'
+    raise ValueError(
+        f'Argument `temperature` (shape {temperature.shape}) must broadcast '
+        f'against {where} (shape {batch_shape}).') from None
+
+
 def static_value(value):
   """NumPy value of a constant tensor, else None (variables are never static)."""
   if value is None or is_ref(value):

@@ -177,6 +177,7 @@ class ExpRelaxedCategorical(tfd.AutoCompositeTensorDistribution):
                    else (self._probs, 'probs'))
     if is_init:
       _parameters.check_event_rank(name, param)
+      _parameters.check_broadcastable(self._temperature, param, name, event_ndims=1)
       _parameters.check_static_temperature(self._temperature)
       if self._probs is not None:
         _parameters.check_static_probs(self._probs, event_ndims=1)
@@ -221,12 +222,14 @@ def _log_density(temperature, logits, x, on_simplex):
   arithmetic and always run; elsewhere they run only when some logit is -inf
   (a `tf.cond`).
   """
-  is_masked = _numerics.is_masked(logits)
-  if _numerics.in_xla_context():
+  def masked():
+    is_masked = _numerics.is_masked(logits)
     return _concrete_log_density(logits, temperature, x, is_masked, on_simplex)
+
+  if _numerics.in_xla_context():
+    return masked()
   return tf.cond(
-      tf.reduce_any(is_masked),
-      lambda: _concrete_log_density(logits, temperature, x, is_masked, on_simplex),
+      _numerics.is_masked(tf.reduce_min(logits)), masked,
       lambda: _concrete_log_density(logits, temperature, x, None, on_simplex))
 
 

@@ -172,6 +172,9 @@ class LogitRelaxedBernoulli(tfd.AutoCompositeTensorDistribution):
 
   def _parameter_control_dependencies(self, is_init):
     if is_init:
+      param, name = ((self._logits, 'logits') if self._logits is not None
+                     else (self._probs, 'probs'))
+      _parameters.check_broadcastable(self._temperature, param, name, event_ndims=0)
       _parameters.check_static_temperature(self._temperature)
       if self._probs is not None:
         _parameters.check_static_probs(self._probs, event_ndims=0)

@@ -594,8 +594,9 @@ def test_bad_dtypes_are_rejected(cls):
 
 @by_class
 def test_incompatible_shapes_are_rejected(cls):
-  with pytest.raises(ValueError, match='Incompatible shapes|not compatible'):
-    cls(tf.ones([3]), logits=tf.zeros([4])).sample(seed=1)
+  with pytest.raises(ValueError, match=r'`temperature` \(shape \(3,\)\) must broadcast '
+                                       r'against `logits` \(shape \(4,\)\)'):
+    cls(tf.ones([3]), logits=tf.zeros([4]))
 
 
 @pytest.mark.parametrize('value,message', [
@@ -609,3 +610,16 @@ def test_values_off_the_support_are_rejected_with_validate_args(value, message):
   with pytest.raises(tf.errors.InvalidArgumentError, match=message):
     dist.cdf([value, 0.5])
   assert finite(dist.log_prob([0., 1.]))
+
+
+@by_class
+def test_variable_parameters_survive_a_checkpoint(cls, tmp_path):
+  temperature, logits = tf.Variable(0.7), tf.Variable([-1., 0.5, 2.])
+  dist = cls(temperature, logits=logits)
+  checkpoint = tf.train.Checkpoint(distribution=dist)
+  path = checkpoint.save(tmp_path / 'ckpt')
+  expected = dist.sample(3, seed=[1, 2])
+  temperature.assign(3.)
+  logits.assign(tf.zeros([3]))
+  checkpoint.restore(path).assert_consumed()
+  np.testing.assert_array_equal(dist.sample(3, seed=[1, 2]), expected)

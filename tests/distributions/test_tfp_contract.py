@@ -184,3 +184,16 @@ def test_runs_in_mirrored_strategy_with_a_sample_per_replica(cls):
   first, second = strategy.experimental_local_results(samples)
   assert not np.array_equal(first, second)
   assert all(finite(lp) for lp in strategy.experimental_local_results(log_probs))
+
+
+def test_variable_parameters_survive_a_checkpoint(cls, tmp_path):
+  temperature, logits = tf.Variable(0.7), tf.Variable(LOGITS)
+  dist = cls(temperature, logits=logits)
+  checkpoint = tf.train.Checkpoint(distribution=dist)
+  path = checkpoint.save(tmp_path / 'ckpt')
+  expected = dist.sample(3, seed=[1, 2])
+  temperature.assign(3.)
+  logits.assign(tf.zeros([5]))
+  checkpoint.restore(path).assert_consumed()
+  np.testing.assert_array_equal(dist.sample(3, seed=[1, 2]), expected)
+  np.testing.assert_allclose(dist.temperature, 0.7)
