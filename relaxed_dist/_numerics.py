@@ -42,12 +42,15 @@ def cast_clamped(x, dtype):
 def sanitize_seed(seed):
   """Maps a seed to a stateless `int32[2]` tensor.
 
-  A Python int maps deterministically to `[0, seed]`, so the same int gives the
+  A Python int maps deterministically to its two 32-bit words (`[0, seed]`
+  for 0 <= seed < 2**31), so the same int gives the
   same sample in every call (TFP treats ints as stateful op seeds). `None` draws
   a fresh seed; a tensor or pair of ints is used as a stateless seed.
   """
   if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-    return tf.constant([0, int(seed)], dtype=tf.int32)
+    seed = int(seed) % 2**64  # any int: its two 32-bit words
+    words = np.array([seed >> 32, seed & 0xFFFFFFFF], np.uint32).view(np.int32)
+    return tf.constant(words, dtype=tf.int32)
   if tf.is_tensor(seed) and seed.dtype == tf.int32 and seed.shape == [2]:
     return seed
   return tfp.random.sanitize_seed(seed)
@@ -102,18 +105,22 @@ def is_masked(logits):
   return tf.equal(logits, tf.constant(-np.inf, logits.dtype))
 
 
-def _scale(noisy_logits, temperature):
-  """noisy_logits / T. With `multiply_no_nan`, an infinite logit (whose
-  upstream gradient is 0: softmax or sigmoid saturates there) gets a zero
-  gradient instead of 0 * inf = NaN, at the cost of no extra op."""
-  return tf.math.multiply_no_nan(noisy_logits, tf.math.reciprocal(temperature))
+def divide_by_temperature(logits, temperature):
+  """logits / T, as logits * (1 / T) with `multiply_no_nan`.
+
+  At an infinite logit softmax and sigmoid saturate, so its upstream gradient
+  is 0; a plain product would hand the temperature 0 * inf = NaN there,
+  `multiply_no_nan` hands it 0. (Multiplying also beats dividing under XLA on
+  CPU, which keeps a division by a tensor as a division.)
+  """
+  return tf.math.multiply_no_nan(logits, tf.math.reciprocal(temperature))
 
 
 def gumbel_perturbed_logits(logits, temperature, shape, seed):
   """z = (logits + G) / T, G ~ Gumbel of `shape`; exactly -inf at masked classes."""
-  return _scale(logits + gumbel(shape, seed, logits.dtype), temperature)
+  return divide_by_temperature(logits + gumbel(shape, seed, logits.dtype), temperature)
 
 
 def logistic_perturbed_logits(logits, temperature, shape, seed):
   """z = (logits + L) / T, L ~ Logistic of `shape`; +-inf logits stay +-inf."""
-  return _scale(logits + logistic(shape, seed, logits.dtype), temperature)
+  return divide_by_temperature(logits + logistic(shape, seed, logits.dtype), temperature)

@@ -15,7 +15,7 @@ def _identity_gradient(soft, hard):
 def straight_through(soft, axis=-1):
   """one_hot(argmax(soft)) forward, identity gradient backward.
 
-  Exactly one 1 per slice along `axis`: ties go to the first maximal index.
+  Exactly one 1 per slice along `axis`, even on ties (argmax picks one index).
 
   Args:
     soft: float tensor of scores or relaxed one-hot vectors.
@@ -26,11 +26,15 @@ def straight_through(soft, axis=-1):
     `soft` is the identity (Bengio et al. 2013).
   """
   soft = tf.convert_to_tensor(soft)
-  num_classes = soft.shape[axis]
-  hard = tf.one_hot(tf.argmax(soft, axis=axis), num_classes if num_classes is not None
-                    else tf.shape(soft)[axis], axis=_positive_axis(axis, soft),
-                    dtype=soft.dtype)
-  return _identity_gradient(soft, hard)
+  return _identity_gradient(soft, one_hot_argmax(soft, axis, soft.dtype))
+
+
+def one_hot_argmax(scores, axis=-1, dtype=None):
+  """one_hot(argmax(scores)) along `axis`, in `dtype` (default: the scores')."""
+  num_classes = scores.shape[axis]
+  return tf.one_hot(tf.argmax(scores, axis=axis),
+                    num_classes if num_classes is not None else tf.shape(scores)[axis],
+                    axis=_positive_axis(axis, scores), dtype=dtype or scores.dtype)
 
 
 def straight_through_round(soft):
@@ -62,8 +66,13 @@ def gumbel_softmax(logits, temperature=1.0, hard=False, axis=-1, seed=None):
     temperature = tf.expand_dims(temperature, _negative_axis(axis, logits))
   z = _numerics.gumbel_perturbed_logits(
       tf.cast(logits, temperature.dtype), temperature, tf.shape(logits), seed)
-  soft = tf.cast(tf.nn.softmax(z, axis=axis), logits.dtype)
-  return straight_through(soft, axis) if hard else soft
+  soft = tf.nn.softmax(z, axis=axis)
+  if not hard:
+    return tf.cast(soft, logits.dtype)
+  # The argmax of the compute-dtype sample: in a half type near-equal top
+  # components could round to a tie.
+  return _identity_gradient(tf.cast(soft, logits.dtype),
+                            one_hot_argmax(soft, axis, logits.dtype))
 
 
 def gumbel_sigmoid(logits, temperature=1.0, hard=False, seed=None):
@@ -85,7 +94,9 @@ def gumbel_sigmoid(logits, temperature=1.0, hard=False, seed=None):
   z = _numerics.logistic_perturbed_logits(
       tf.cast(logits, temperature.dtype), temperature, tf.shape(logits), seed)
   soft = tf.cast(tf.math.sigmoid(z), logits.dtype)
-  return straight_through_round(soft) if hard else soft
+  if not hard:
+    return soft
+  return _identity_gradient(soft, tf.cast(z > 0, logits.dtype))  # z, not a rounded y
 
 
 def _logits_and_temperature(logits, temperature, event_rank=1):

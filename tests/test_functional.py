@@ -168,3 +168,12 @@ def test_gumbel_sigmoid_every_dtype_under_xla(dtype):
   y, gradient = sample_and_gradient(tf.constant(LOGITS, dtype), tf.constant([1, 2]))
   assert y.dtype == gradient.dtype == dtype
   assert np.all(np.isfinite(tf.cast(gradient, tf.float32)))
+
+
+@pytest.mark.parametrize('dtype', [tf.float16, tf.bfloat16], ids=lambda d: d.name)
+def test_half_precision_hard_samples_come_from_the_float32_sample(dtype):
+  logits = tf.random.stateless_normal([20_000, 5], seed=[3, 3]) * 0.01  # near ties
+  half = rd.gumbel_softmax(tf.cast(logits, dtype), 1.0, hard=True, seed=[4, 4])
+  full = rd.gumbel_softmax(tf.cast(tf.cast(logits, dtype), tf.float32), 1.0, hard=True,
+                           seed=[4, 4])
+  np.testing.assert_array_equal(tf.cast(half, tf.float32), full)

@@ -58,3 +58,11 @@ def test_gumbel_perturbed_logits_are_minus_inf_with_zero_gradient_when_masked():
                              rtol=1e-6)
   d_logits, d_temperature = tape.gradient(loss, [logits, temperature])
   assert d_logits.numpy()[1] == 0. and np.isfinite(d_temperature)
+
+
+def test_any_python_int_is_a_seed():
+  for seed in (2**31, 2**40 + 3, -1, 2**64 + 5):
+    words = _numerics.sanitize_seed(seed)
+    assert words.dtype == tf.int32 and words.shape == [2]
+    np.testing.assert_array_equal(words, _numerics.sanitize_seed(seed))
+  assert not np.array_equal(_numerics.sanitize_seed(2**40), _numerics.sanitize_seed(2**41))

@@ -13,7 +13,7 @@ class ClampedExp(tfp.bijectors.Exp):
   below 1e-38 underflows); `log(0) = -inf` turns the Concrete density into
   NaN. Clamping at the smallest normal number keeps it finite. Samples that
   went through `forward` are inverted exactly through the bijector cache, and
-  so is the inverse log-det-Jacobian, `-fldj(inverse(y)) = -log max(y, tiny)`.
+  so is the inverse log-det-Jacobian, `-inverse(y) = -log max(y, tiny)`.
   """
 
   def __init__(self, validate_args=False, name='clamped_exp'):
@@ -21,6 +21,9 @@ class ClampedExp(tfp.bijectors.Exp):
 
   def _inverse(self, y):
     return tf.math.log(self._clamp(y))
+
+  def _inverse_log_det_jacobian(self, y):
+    return -self.inverse(y)  # public: cached x for own outputs
 
   @staticmethod
   def _clamp(y):

@@ -218,43 +218,40 @@ def _sample_log_simplex(temperature, logits, n, seed):
 def _log_density(temperature, logits, x, on_simplex):
   """The density over the unmasked classes, in the compute dtype.
 
-  Masking costs three selects per element: under XLA they fuse into the
-  arithmetic and always run; elsewhere they run only when some logit is -inf
-  (a `tf.cond`).
+  Masking costs a few elementwise ops: under XLA they fuse and always run;
+  elsewhere a `tf.cond` runs them only when some logit is -inf.
   """
-  def masked():
-    is_masked = _numerics.is_masked(logits)
-    return _concrete_log_density(logits, temperature, x, is_masked, on_simplex)
-
+  masked = lambda: _concrete_log_density(logits, temperature, x, on_simplex, True)
   if _numerics.in_xla_context():
     return masked()
   return tf.cond(
       _numerics.is_masked(tf.reduce_min(logits)), masked,
-      lambda: _concrete_log_density(logits, temperature, x, None, on_simplex))
+      lambda: _concrete_log_density(logits, temperature, x, on_simplex, False))
 
 
-def _concrete_log_density(logits, temperature, x, is_masked, on_simplex):
+def _concrete_log_density(logits, temperature, x, on_simplex, has_masked):
   """lgamma(K) + (K-1) log T + sum_k log_softmax(a - T x)_k [- sum_k x_k].
 
-  `is_masked` None means no class is masked. Otherwise masked classes leave
-  the sums and K; their x (-inf on own samples) is replaced by 0 first, so no
-  inf meets an arithmetic op and their gradient is 0.
+  With `has_masked`, the sums and K run over live classes (w_k = 1[a_k > -inf])
+  only. A masked class's x is -inf on own samples: `multiply_no_nan` makes its
+  T x and its Jacobian term 0 (with zero gradients), and its logit becomes a
+  finite -max/2 whose softmax weight is 0, so no inf meets an arithmetic op.
   """
-  if is_masked is None:
+  if not has_masked:
     num_classes = tf.cast(tf.shape(logits)[-1], logits.dtype)
     log_softmax = tf.nn.log_softmax(logits - temperature * x)
+    log_prob = tf.reduce_sum(log_softmax, -1)
+    jacobian = tf.reduce_sum(x, -1) if on_simplex else 0.
   else:
-    zero = tf.zeros([], logits.dtype)
-    num_classes = tf.reduce_sum(tf.cast(~is_masked, logits.dtype), -1)
-    x = tf.where(is_masked, zero, x)
-    log_softmax = tf.where(is_masked, zero,
-                           tf.nn.log_softmax(logits - temperature * x))
-  log_prob = (tf.math.lgamma(num_classes)
-              + (num_classes - 1.) * tf.math.log(temperature[..., 0])
-              + tf.reduce_sum(log_softmax, -1))
-  if on_simplex:
-    log_prob -= tf.reduce_sum(x, -1)
-  return log_prob
+    live = tf.cast(~_numerics.is_masked(logits), logits.dtype)
+    num_classes = tf.reduce_sum(live, -1)
+    finite_logits = tf.maximum(logits, -0.5 * _numerics.finfo(logits.dtype).max)
+    scaled = tf.math.multiply_no_nan(x, temperature * live)
+    log_prob = tf.reduce_sum(tf.nn.log_softmax(finite_logits - scaled) * live, -1)
+    jacobian = (tf.reduce_sum(tf.math.multiply_no_nan(x, live), -1)
+                if on_simplex else 0.)
+  return (log_prob - jacobian + tf.math.lgamma(num_classes)
+          + (num_classes - 1.) * tf.math.log(temperature[..., 0]))
 
 
 ExpRelaxedOneHotCategorical = ExpRelaxedCategorical

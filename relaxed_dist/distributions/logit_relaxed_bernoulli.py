@@ -138,7 +138,7 @@ class LogitRelaxedBernoulli(tfd.AutoCompositeTensorDistribution):
     temperature, logits = self._compute_parameters()
     shape = _numerics.sample_shape(n, logits, temperature)
     sample = _numerics.logistic_perturbed_logits(logits, temperature, shape, seed)
-    return tf.cast(sample, self.dtype)
+    return _numerics.cast_clamped(sample, self.dtype)
 
   def _log_prob(self, x):
     z, degenerate, x, logits, temperature = self._standardize(x)

@@ -30,6 +30,7 @@ import types
 import keras
 import tensorflow as tf
 
+from relaxed_dist import _numerics
 from relaxed_dist.estimators import _common
 from relaxed_dist.estimators.conditional_gumbel import conditional_gumbel
 from relaxed_dist.estimators.estimate import Estimate
@@ -168,10 +169,10 @@ def _estimate(f, logits, seed, control, temperature, variables):
       variance_tape.watch(watched)
       with tf.GradientTape() as tape:
         tape.watch(logits)
-        inverse_temperature = 1. / tf.cast(temperature(), logits.dtype)
-        c = control(tf.nn.softmax((logits + noise) * inverse_temperature))
+        t = tf.cast(temperature(), logits.dtype)
+        c = control(tf.nn.softmax(_numerics.divide_by_temperature(logits + noise, t)))
         z_tilde = conditional_gumbel(logits, hard, conditional_seed)
-        c_tilde = control(tf.nn.softmax(z_tilde * inverse_temperature))
+        c_tilde = control(tf.nn.softmax(_numerics.divide_by_temperature(z_tilde, t)))
         difference = c - c_tilde
       score = hard - tf.nn.softmax(logits)  # d log p(b) / d logits
       g = (loss - c_tilde)[..., None] * score + tape.gradient(difference, logits)

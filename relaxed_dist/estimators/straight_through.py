@@ -9,6 +9,7 @@ import numbers
 
 import tensorflow as tf
 
+from relaxed_dist import _numerics
 from relaxed_dist.estimators import _common
 
 
@@ -18,7 +19,7 @@ def straight_through(f, logits, *, seed, temperature=1.0):
   grad = (d softmax(logits / T) / d logits)^T df/db. Biased, 1 evaluation of f.
   """
   logits, temperature, _, hard = _common.temperature_and_sample(f, logits, seed, temperature)
-  return _common.straight_through_estimate(f, hard, tf.nn.softmax(logits / temperature))
+  return _common.straight_through_estimate(f, hard, tf.nn.softmax(_numerics.divide_by_temperature(logits, temperature)))
 
 
 def st_gumbel_softmax(f, logits, *, seed, temperature=1.0):
@@ -30,7 +31,7 @@ def st_gumbel_softmax(f, logits, *, seed, temperature=1.0):
   logits, temperature, noise, hard = _common.temperature_and_sample(
       f, logits, seed, temperature)
   return _common.straight_through_estimate(
-      f, hard, tf.nn.softmax((logits + noise) / temperature))
+      f, hard, tf.nn.softmax(_numerics.divide_by_temperature(logits + noise, temperature)))
 
 
 def gapped_straight_through(f, logits, *, seed, temperature=1.0, gap=1.0):
@@ -45,7 +46,8 @@ def gapped_straight_through(f, logits, *, seed, temperature=1.0, gap=1.0):
   logits, temperature, _, hard = _common.temperature_and_sample(f, logits, seed, temperature)
   top = tf.reduce_max(logits, -1, keepdims=True)
   gapped = tf.where(hard > 0, top, tf.minimum(logits, top - tf.cast(gap, logits.dtype)))
-  soft = tf.nn.softmax(_common.value_with_gradient_of(gapped, logits) / temperature)
+  soft = tf.nn.softmax(_numerics.divide_by_temperature(
+      _common.value_with_gradient_of(gapped, logits), temperature))
   return _common.straight_through_estimate(f, hard, soft)
 
 
@@ -57,7 +59,7 @@ def reinmax(f, logits, *, seed, temperature=1.0):
   accurate), 1 evaluation of f. The paper recommends T >= 1.
   """
   logits, temperature, _, hard = _common.temperature_and_sample(f, logits, seed, temperature)
-  midpoint = (tf.nn.softmax(logits / temperature) + hard) / 2.
+  midpoint = (tf.nn.softmax(_numerics.divide_by_temperature(logits, temperature)) + hard) / 2.
   # softmax at log(midpoint), with the identity gradient to the logits: value
   # midpoint, Jacobian J(midpoint).
   at_midpoint = tf.nn.softmax(

@@ -27,8 +27,10 @@ def categorical_kl(logits, prior_logits=None, axis=-1):
   else:
     log_p = tf.nn.log_softmax(tf.cast(prior_logits, logits.dtype), axis=axis)
   q = tf.math.exp(log_q)
-  terms = tf.where(q > 0, q * (log_q - log_p), tf.zeros_like(q))
-  return tf.reduce_sum(terms, axis=axis)
+  # The select sits inside the product: outside it, a masked class would
+  # backpropagate 0 * (-inf) = NaN through the discarded branch.
+  log_ratio = tf.where(q > 0, log_q - log_p, tf.zeros_like(q))
+  return tf.reduce_sum(q * log_ratio, axis=axis)
 
 
 @keras.saving.register_keras_serializable(package='relaxed_dist')

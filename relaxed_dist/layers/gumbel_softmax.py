@@ -39,10 +39,9 @@ class GumbelSoftmax(relaxed_layer.RelaxedLayer):
 
   def deterministic(self, logits, temperature):
     if self.hard:
-      return tf.one_hot(tf.argmax(logits, axis=self.axis), tf.shape(logits)[self.axis],
-                        axis=self.axis % logits.shape.rank, dtype=logits.dtype)
-    scaled = logits / tf.cast(temperature, logits.dtype)
-    return tf.nn.softmax(scaled, axis=self.axis)
+      return functional.one_hot_argmax(logits, self.axis)
+    scaled = tf.cast(logits, tf.float32) / temperature  # float32: no half overflow
+    return tf.cast(tf.nn.softmax(scaled, axis=self.axis), logits.dtype)
 
   def get_config(self):
     return {**super().get_config(), 'axis': self.axis}

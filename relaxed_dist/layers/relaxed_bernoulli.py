@@ -25,4 +25,5 @@ class RelaxedBernoulli(relaxed_layer.RelaxedLayer):
   def deterministic(self, logits, temperature):
     if self.hard:
       return tf.cast(logits > 0, logits.dtype)
-    return tf.math.sigmoid(logits / tf.cast(temperature, logits.dtype))
+    scaled = tf.cast(logits, tf.float32) / temperature  # float32: no half overflow
+    return tf.cast(tf.math.sigmoid(scaled), logits.dtype)

@@ -7,6 +7,7 @@ drawn with Philox (relaxed_dist._numerics), so XLA stays fast.
 """
 
 import math
+import numbers
 
 import keras
 import tensorflow as tf
@@ -18,7 +19,8 @@ class RelaxedLayer(keras.layers.Layer):
   def __init__(self, temperature=1.0, hard=False, seed=None,
                trainable_temperature=False, sample_at_inference=False, **kwargs):
     super().__init__(**kwargs)
-    if not (isinstance(temperature, (int, float)) and temperature > 0):
+    if (isinstance(temperature, bool) or not isinstance(temperature, numbers.Real)
+        or not temperature > 0):
       raise ValueError(
           f'Argument `temperature` must be a positive number; got {temperature!r}.')
     self.initial_temperature = float(temperature)
@@ -35,7 +37,8 @@ class RelaxedLayer(keras.layers.Layer):
   @property
   def temperature(self):
     """The current temperature, a float32 scalar tensor."""
-    return tf.exp(tf.convert_to_tensor(self.log_temperature))
+    # float32 even when a mixed-precision policy autocasts the weight in call.
+    return tf.exp(tf.cast(self.log_temperature, tf.float32))
 
   def assign_temperature(self, value):
     """Sets the temperature (no retracing: it is a weight)."""
@@ -50,9 +53,19 @@ class RelaxedLayer(keras.layers.Layer):
           f'{type(self).__name__} needs inputs of rank at least 1; got a scalar '
           f'of shape {inputs.shape}.')
     if training or self.sample_at_inference:
-      seed = tf.cast(self.seed_generator.next(), tf.int32)
-      return self.sample(inputs, self.temperature, seed)
+      return self.sample(inputs, self.temperature, self._next_seed())
     return self.deterministic(inputs, self.temperature)
+
+  def _next_seed(self):
+    """The generator's next seed, folded with the replica id under tf.distribute
+    (every replica reads the same generator state: without it they would
+    draw the same noise)."""
+    seed = tf.cast(self.seed_generator.next(), tf.int32)
+    context = tf.distribute.get_replica_context()
+    if context is not None and context.num_replicas_in_sync > 1:
+      seed = tf.random.experimental.stateless_fold_in(
+          seed, context.replica_id_in_sync_group)
+    return seed
 
   def sample(self, logits, temperature, seed):
     """The relaxed (or, if `hard`, straight-through) sample. Subclasses define it."""

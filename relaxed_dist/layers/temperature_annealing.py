@@ -35,7 +35,7 @@ class TemperatureAnnealing(keras.callbacks.Callback):
 
   def __init__(self, schedule=None, update_every=1000, layers=None, variables=None):
     super().__init__()
-    if update_every < 1:
+    if isinstance(update_every, bool) or not isinstance(update_every, int) or update_every < 1:
       raise ValueError(
           f'Argument `update_every` must be a positive integer; got {update_every!r}.')
     self.schedule = schedule or exponential_schedule()
@@ -59,7 +59,9 @@ class TemperatureAnnealing(keras.callbacks.Callback):
 
   def on_train_batch_end(self, batch, logs=None):
     step = self._step()
-    if step % self.update_every == 0:
+    # A new multiple of update_every, even when a callback sees only every
+    # k-th step (steps_per_execution = k).
+    if step // self.update_every != self._applied // self.update_every:
       self._set(step)
     if logs is not None:
       logs['temperature'] = self.current
@@ -73,6 +75,7 @@ class TemperatureAnnealing(keras.callbacks.Callback):
 
   def _set(self, step):
     """Assigns schedule(step) computed from the last multiple of update_every."""
+    self._applied = step
     self.current = float(self.schedule(step - step % self.update_every))
     for layer in self._layers:
       layer.assign_temperature(self.current)

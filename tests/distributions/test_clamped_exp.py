@@ -31,3 +31,14 @@ def test_own_outputs_invert_exactly_through_the_cache():
   assert y.numpy()[0] == 0.
   np.testing.assert_array_equal(bijector.inverse(y), x)
   assert isinstance(bijector, tf.__internal__.CompositeTensor)
+
+
+def test_inverse_log_det_jacobian_is_finite_at_zero_and_exact_on_own_outputs():
+  bijector = ClampedExp()
+  tiny = np.finfo(np.float32).tiny
+  np.testing.assert_allclose(
+      bijector.inverse_log_det_jacobian(tf.constant([0., 0.5]), event_ndims=0),
+      [-np.log(tiny), -np.log(0.5)], rtol=1e-6)
+  x = tf.constant([-500., 0.])
+  y = bijector.forward(x)
+  np.testing.assert_array_equal(bijector.inverse_log_det_jacobian(y, event_ndims=0), -x)

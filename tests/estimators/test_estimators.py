@@ -201,8 +201,12 @@ def test_masked_classes_are_never_sampled_and_gradients_are_finite(name):
   with tf.GradientTape() as tape:
     tape.watch(logits)
     estimate = estimators.get(name)(recording_f, logits, seed=2, **options(name))
-  gradient = tape.gradient(estimate.surrogate, logits).numpy()
+  variables = [logits] + list(tape.watched_variables())
+  gradients = tape.gradient(estimate.surrogate, variables)
+  gradient = gradients[0].numpy()
   assert np.all(np.isfinite(gradient)) and np.all(gradient[:, 1] == 0.)
+  # The estimator's own variables (REBAR's and RELAX's temperature) too.
+  assert all(g is None or np.all(np.isfinite(g)) for g in gradients[1:])
   assert all(np.all(z.numpy()[..., 1] == 0.) for z in seen)
 
 

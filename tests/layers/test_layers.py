@@ -240,3 +240,37 @@ def test_annealing_with_a_callable_and_variables():
   np.testing.assert_allclose(model.layers[2].temperature, 1.)  # not a target
   with pytest.raises(ValueError, match='`update_every` must be a positive integer'):
     layers.TemperatureAnnealing(update_every=0)
+
+
+def test_categorical_kl_gradient_is_finite_with_masked_classes():
+  logits = tf.constant([[0.5, -np.inf, -0.2]])
+  with tf.GradientTape() as tape:
+    tape.watch(logits)
+    kl = layers.categorical_kl(logits)
+  gradient = tape.gradient(kl, logits).numpy()
+  assert np.all(np.isfinite(gradient)) and gradient[0, 1] == 0.
+
+
+def test_replicas_draw_different_noise():
+  strategy = tf.distribute.MirroredStrategy(['/cpu:0', '/cpu:1'])
+  with strategy.scope():
+    layer = layers.GumbelSoftmax(seed=5)
+  outputs = strategy.run(lambda: layer(tf.zeros([4, 6]), training=True))
+  first, second = strategy.experimental_local_results(outputs)
+  assert not np.array_equal(first, second)
+
+
+def test_annealing_with_several_steps_per_execution():
+  model = make_model(layers.GumbelSoftmax)
+  model.compile(optimizer='sgd', loss='mse', steps_per_execution=3)
+  annealing = layers.TemperatureAnnealing(lambda step: 1. / (1 + step), update_every=4)
+  model.fit(logits_batch(10), np.zeros([10, 1]), batch_size=1, verbose=0,
+            callbacks=[annealing])
+  # The callback sees steps 3, 6, 9, 10: the multiple 8 is crossed at 9.
+  np.testing.assert_allclose(model.layers[2].temperature, 1. / 9., rtol=1e-6)
+
+
+def test_numpy_and_tensor_temperatures_are_accepted():
+  assert layers.GumbelSoftmax(temperature=np.float32(0.5)).initial_temperature == 0.5
+  with pytest.raises(ValueError, match='positive number; got True'):
+    layers.GumbelSoftmax(temperature=True)
