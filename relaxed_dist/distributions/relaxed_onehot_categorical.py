@@ -1,5 +1,7 @@
 """RelaxedOneHotCategorical: the Concrete / Gumbel-Softmax distribution on the simplex."""
 
+import functools
+
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -9,6 +11,13 @@ from relaxed_dist.distributions import exp_relaxed_categorical
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
+
+
+@functools.lru_cache(maxsize=None)
+def _clamped_exp(validate_args):
+  """One shared ClampedExp per flag: bijectors are immutable, and building one
+  is a third of an eager `RelaxedOneHotCategorical(...)` call."""
+  return clamped_exp.ClampedExp(validate_args=validate_args)
 
 
 class RelaxedOneHotCategorical(tfd.TransformedDistribution):
@@ -29,9 +38,8 @@ class RelaxedOneHotCategorical(tfd.TransformedDistribution):
     base = exp_relaxed_categorical.ExpRelaxedCategorical(
         temperature, logits=logits, probs=probs, validate_args=validate_args,
         allow_nan_stats=allow_nan_stats)
-    super().__init__(
-        base, clamped_exp.ClampedExp(validate_args=validate_args),
-        validate_args=validate_args, parameters=parameters, name=name)
+    super().__init__(base, _clamped_exp(validate_args),
+                     validate_args=validate_args, parameters=parameters, name=name)
 
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
