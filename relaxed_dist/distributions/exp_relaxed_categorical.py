@@ -5,9 +5,9 @@ import tensorflow_probability as tfp
 
 from relaxed_dist import _numerics
 from relaxed_dist import _parameters
+from relaxed_dist.distributions import temperature_logits_distribution
 
 tfb = tfp.bijectors
-tfd = tfp.distributions
 
 
 def temperature_and_class_properties(dtype):
@@ -28,7 +28,7 @@ def temperature_and_class_properties(dtype):
           is_preferred=False))
 
 
-class ExpRelaxedCategorical(tfd.AutoCompositeTensorDistribution):
+class ExpRelaxedCategorical(temperature_logits_distribution.TemperatureLogitsDistribution):
   """The log of a Concrete (Gumbel-Softmax) sample: a point of the log-simplex.
 
   Sample: `x = log_softmax((logits + G) / T)` with G i.i.d. standard Gumbel.
@@ -40,6 +40,10 @@ class ExpRelaxedCategorical(tfd.AutoCompositeTensorDistribution):
   logits of -inf (masked classes: their samples are exactly -inf, they are left
   out of the density, and their logits receive a zero gradient).
   """
+
+  EVENT_NDIMS = 1
+  logits_from_probs = staticmethod(tf.math.log)
+  probs_from_logits = staticmethod(tf.math.softmax)
 
   def __init__(self, temperature, logits=None, probs=None, validate_args=False,
                allow_nan_stats=True, name='ExpRelaxedCategorical'):
@@ -55,85 +59,19 @@ class ExpRelaxedCategorical(tfd.AutoCompositeTensorDistribution):
       allow_nan_stats: TFP's flag, kept for compatibility.
       name: name scope of the ops.
     """
-    parameters = dict(locals())
-    _parameters.exactly_one_of(logits, probs)
-    with tf.name_scope(name) as name:
-      dtype = _parameters.resolve_dtype(
-          temperature=temperature, logits=logits, probs=probs)
-      self._temperature = _parameters.convert(temperature, dtype, 'temperature')
-      self._logits = (None if logits is None else
-                      _parameters.convert(logits, dtype, 'logits'))
-      self._probs = (None if probs is None else
-                     _parameters.convert(probs, dtype, 'probs'))
-      super().__init__(
-          dtype=dtype,
-          reparameterization_type=tfd.FULLY_REPARAMETERIZED,
-          validate_args=validate_args,
-          allow_nan_stats=allow_nan_stats,
-          parameters=parameters,
-          name=name)
+    super().__init__(temperature, logits=logits, probs=probs,
+                     validate_args=validate_args, allow_nan_stats=allow_nan_stats,
+                     name=name)
 
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
     return temperature_and_class_properties(dtype)
 
-  @property
-  def temperature(self):
-    """Temperature T > 0, as given."""
-    return self._temperature
-
-  @property
-  def logits(self):
-    """The `logits` argument, or None if `probs` was given."""
-    return self._logits
-
-  @property
-  def probs(self):
-    """The `probs` argument, or None if `logits` was given."""
-    return self._probs
-
-  def logits_parameter(self, name=None):
-    """Logits, computed as log(probs) if `probs` was given."""
-    with self._name_and_control_scope(name or 'logits_parameter'):
-      return self._logits_parameter_no_checks()
-
-  def probs_parameter(self, name=None):
-    """Probabilities, computed as softmax(logits) if `logits` was given."""
-    with self._name_and_control_scope(name or 'probs_parameter'):
-      if self._probs is None:
-        return tf.math.softmax(tf.convert_to_tensor(self._logits))
-      return tf.identity(self._probs)
-
-  def _logits_parameter_no_checks(self):
-    if self._logits is None:
-      return tf.math.log(tf.convert_to_tensor(self._probs))
-    return tf.convert_to_tensor(self._logits)
-
-  def _class_parameter(self):
-    return self._logits if self._logits is not None else self._probs
-
   def _event_shape(self):
-    return self._class_parameter().shape[-1:]
-
-  # Direct formulas: TFP's inference from parameter properties is correct
-  # too, but runs several times per eager `sample` call.
-  def _batch_shape(self):
-    return tf.broadcast_static_shape(self._temperature.shape,
-                                     self._class_parameter().shape[:-1])
-
-  def _batch_shape_tensor(self):
-    return tf.broadcast_dynamic_shape(tf.shape(self._temperature),
-                                      tf.shape(self._class_parameter())[:-1])
+    return self._named_parameter()[0].shape[-1:]
 
   def _event_shape_tensor(self):
-    return tf.shape(self._class_parameter())[-1:]
-
-  def _compute_parameters(self):
-    """(temperature [..., 1], logits [..., K]) in the compute dtype."""
-    dtype = _numerics.compute_dtype(self.dtype)
-    logits = tf.cast(self._logits_parameter_no_checks(), dtype)
-    temperature = tf.cast(tf.convert_to_tensor(self._temperature), dtype)
-    return tf.expand_dims(temperature, -1), logits
+    return tf.shape(self._named_parameter()[0])[-1:]
 
   def _sample_n(self, n, seed=None):
     x = _sample_log_simplex(*self._compute_parameters(), n, seed)
@@ -171,26 +109,6 @@ class ExpRelaxedCategorical(tfd.AutoCompositeTensorDistribution):
     return tfb.Chain([tfb.Log(validate_args=self.validate_args),
                       tfb.SoftmaxCentered(validate_args=self.validate_args)],
                      validate_args=self.validate_args)
-
-  def _parameter_control_dependencies(self, is_init):
-    param, name = ((self._logits, 'logits') if self._logits is not None
-                   else (self._probs, 'probs'))
-    if is_init:
-      _parameters.check_event_rank(name, param)
-      _parameters.check_broadcastable(self._temperature, param, name, event_ndims=1)
-      _parameters.check_static_temperature(self._temperature)
-      if self._probs is not None:
-        _parameters.check_static_probs(self._probs, event_ndims=1)
-    if not self.validate_args:
-      return []
-    assertions = []
-    if is_init != _parameters.is_ref(self._temperature):
-      assertions += _parameters.temperature_assertions(
-          tf.convert_to_tensor(self._temperature))
-    if self._probs is not None and is_init != _parameters.is_ref(self._probs):
-      assertions += _parameters.probs_assertions(
-          tf.convert_to_tensor(self._probs), event_ndims=1)
-    return assertions
 
   def _sample_control_dependencies(self, x):
     if not self.validate_args:

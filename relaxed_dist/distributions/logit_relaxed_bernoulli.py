@@ -5,10 +5,9 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from relaxed_dist import _numerics
-from relaxed_dist import _parameters
+from relaxed_dist.distributions import temperature_logits_distribution
 
 tfb = tfp.bijectors
-tfd = tfp.distributions
 
 
 def temperature_and_logit_properties(dtype):
@@ -27,7 +26,7 @@ def temperature_and_logit_properties(dtype):
           is_preferred=False))
 
 
-class LogitRelaxedBernoulli(tfd.AutoCompositeTensorDistribution):
+class LogitRelaxedBernoulli(temperature_logits_distribution.TemperatureLogitsDistribution):
   """The logit of a Binary Concrete sample: a Logistic(a / T, 1 / T) variable.
 
   Sample: `x = (a + L) / T` with L standard logistic, so `sigmoid(x)` is a
@@ -38,6 +37,13 @@ class LogitRelaxedBernoulli(tfd.AutoCompositeTensorDistribution):
   exactly +-inf with a zero temperature gradient, and `log_prob` is +inf there
   and -inf elsewhere, never NaN.
   """
+
+  EVENT_NDIMS = 0
+  probs_from_logits = staticmethod(tf.math.sigmoid)
+
+  @staticmethod
+  def logits_from_probs(probs):
+    return tf.math.log(probs) - tf.math.log1p(-probs)
 
   def __init__(self, temperature, logits=None, probs=None, validate_args=False,
                allow_nan_stats=True, name='LogitRelaxedBernoulli'):
@@ -52,73 +58,19 @@ class LogitRelaxedBernoulli(tfd.AutoCompositeTensorDistribution):
       allow_nan_stats: TFP's flag, kept for compatibility.
       name: name scope of the ops.
     """
-    parameters = dict(locals())
-    _parameters.exactly_one_of(logits, probs)
-    with tf.name_scope(name) as name:
-      dtype = _parameters.resolve_dtype(
-          temperature=temperature, logits=logits, probs=probs)
-      self._temperature = _parameters.convert(temperature, dtype, 'temperature')
-      self._logits = (None if logits is None else
-                      _parameters.convert(logits, dtype, 'logits'))
-      self._probs = (None if probs is None else
-                     _parameters.convert(probs, dtype, 'probs'))
-      super().__init__(
-          dtype=dtype,
-          reparameterization_type=tfd.FULLY_REPARAMETERIZED,
-          validate_args=validate_args,
-          allow_nan_stats=allow_nan_stats,
-          parameters=parameters,
-          name=name)
+    super().__init__(temperature, logits=logits, probs=probs,
+                     validate_args=validate_args, allow_nan_stats=allow_nan_stats,
+                     name=name)
 
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
     return temperature_and_logit_properties(dtype)
-
-  @property
-  def temperature(self):
-    """Temperature T > 0, as given."""
-    return self._temperature
-
-  @property
-  def logits(self):
-    """The `logits` argument, or None if `probs` was given."""
-    return self._logits
-
-  @property
-  def probs(self):
-    """The `probs` argument, or None if `logits` was given."""
-    return self._probs
-
-  def logits_parameter(self, name=None):
-    """Logits, computed as log(probs) - log(1 - probs) if `probs` was given."""
-    with self._name_and_control_scope(name or 'logits_parameter'):
-      return self._logits_parameter_no_checks()
-
-  def probs_parameter(self, name=None):
-    """Probabilities, computed as sigmoid(logits) if `logits` was given."""
-    with self._name_and_control_scope(name or 'probs_parameter'):
-      if self._probs is None:
-        return tf.math.sigmoid(tf.convert_to_tensor(self._logits))
-      return tf.identity(self._probs)
-
-  def _logits_parameter_no_checks(self):
-    if self._logits is None:
-      probs = tf.convert_to_tensor(self._probs)
-      return tf.math.log(probs) - tf.math.log1p(-probs)
-    return tf.identity(self._logits)
 
   def _event_shape(self):
     return tf.TensorShape([])
 
   def _event_shape_tensor(self):
     return tf.constant([], dtype=tf.int32)
-
-  def _compute_parameters(self):
-    """(temperature, logits) in the compute dtype."""
-    dtype = _numerics.compute_dtype(self.dtype)
-    logits = tf.cast(self._logits_parameter_no_checks(), dtype)
-    temperature = tf.cast(tf.convert_to_tensor(self._temperature), dtype)
-    return temperature, logits
 
   def _standardize(self, x):
     """(z, degenerate, x, logits, T) in the compute dtype, z = a - T x.
@@ -169,22 +121,3 @@ class LogitRelaxedBernoulli(tfd.AutoCompositeTensorDistribution):
 
   def _default_event_space_bijector(self):
     return tfb.Identity(validate_args=self.validate_args)
-
-  def _parameter_control_dependencies(self, is_init):
-    if is_init:
-      param, name = ((self._logits, 'logits') if self._logits is not None
-                     else (self._probs, 'probs'))
-      _parameters.check_broadcastable(self._temperature, param, name, event_ndims=0)
-      _parameters.check_static_temperature(self._temperature)
-      if self._probs is not None:
-        _parameters.check_static_probs(self._probs, event_ndims=0)
-    if not self.validate_args:
-      return []
-    assertions = []
-    if is_init != _parameters.is_ref(self._temperature):
-      assertions += _parameters.temperature_assertions(
-          tf.convert_to_tensor(self._temperature))
-    if self._probs is not None and is_init != _parameters.is_ref(self._probs):
-      assertions += _parameters.probs_assertions(
-          tf.convert_to_tensor(self._probs), event_ndims=0)
-    return assertions

@@ -7,6 +7,7 @@ import tensorflow_probability as tfp
 from relaxed_dist import _numerics
 from relaxed_dist.distributions import clamped_sigmoid
 from relaxed_dist.distributions import logit_relaxed_bernoulli
+from relaxed_dist.distributions import temperature_logits_distribution
 
 tfd = tfp.distributions
 
@@ -21,7 +22,8 @@ def _logit(y):
   return tf.where(y <= 0., -inf, tf.where(y >= 1., inf, logit))
 
 
-class RelaxedBernoulli(tfd.TransformedDistribution):
+class RelaxedBernoulli(temperature_logits_distribution.ParametersOfBase,
+                       tfd.TransformedDistribution):
   """Binary Concrete sample `y = sigmoid((a + L) / T)`, L standard logistic.
 
   The `LogitRelaxedBernoulli` pushed through a sigmoid (a `ClampedSigmoid`):
@@ -47,31 +49,6 @@ class RelaxedBernoulli(tfd.TransformedDistribution):
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
     return logit_relaxed_bernoulli.temperature_and_logit_properties(dtype)
-
-  @property
-  def temperature(self):
-    """Temperature T > 0, as given."""
-    return self.distribution.temperature
-
-  @property
-  def logits(self):
-    """The `logits` argument, or None if `probs` was given."""
-    return self.distribution.logits
-
-  @property
-  def probs(self):
-    """The `probs` argument, or None if `logits` was given."""
-    return self.distribution.probs
-
-  experimental_is_sharded = False
-
-  def logits_parameter(self, name=None):
-    """Logits, computed as log(probs) - log(1 - probs) if `probs` was given."""
-    return self.distribution.logits_parameter(name)
-
-  def probs_parameter(self, name=None):
-    """Probabilities, computed as sigmoid(logits) if `logits` was given."""
-    return self.distribution.probs_parameter(name)
 
   def _change_of_variables(self, x, logit_log_prob):
     """log p(y) = log p(x) - log sigmoid(x) - log sigmoid(-x), in the compute dtype.

@@ -8,6 +8,7 @@ import tensorflow_probability as tfp
 from relaxed_dist import _parameters
 from relaxed_dist.distributions import clamped_exp
 from relaxed_dist.distributions import exp_relaxed_categorical
+from relaxed_dist.distributions import temperature_logits_distribution
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
@@ -20,7 +21,8 @@ def _clamped_exp(validate_args):
   return clamped_exp.ClampedExp(validate_args=validate_args)
 
 
-class RelaxedOneHotCategorical(tfd.TransformedDistribution):
+class RelaxedOneHotCategorical(temperature_logits_distribution.ParametersOfBase,
+                               tfd.TransformedDistribution):
   """Gumbel-Softmax sample `y = softmax((logits + G) / T)` on the simplex.
 
   The `ExpRelaxedCategorical` pushed through `exp` (a `ClampedExp` bijector):
@@ -44,31 +46,6 @@ class RelaxedOneHotCategorical(tfd.TransformedDistribution):
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
     return exp_relaxed_categorical.temperature_and_class_properties(dtype)
-
-  @property
-  def temperature(self):
-    """Temperature T > 0, as given."""
-    return self.distribution.temperature
-
-  @property
-  def logits(self):
-    """The `logits` argument, or None if `probs` was given."""
-    return self.distribution.logits
-
-  @property
-  def probs(self):
-    """The `probs` argument, or None if `logits` was given."""
-    return self.distribution.probs
-
-  experimental_is_sharded = False
-
-  def logits_parameter(self, name=None):
-    """Logits, computed as log(probs) if `probs` was given."""
-    return self.distribution.logits_parameter(name)
-
-  def probs_parameter(self, name=None):
-    """Probabilities, computed as softmax(logits) if `logits` was given."""
-    return self.distribution.probs_parameter(name)
 
   def _log_prob(self, y):
     return self.distribution.log_density(self.bijector.inverse(y), on_simplex=True)
