@@ -78,10 +78,10 @@ class ExpRelaxedCategorical(temperature_logits_distribution.TemperatureLogitsDis
     return _numerics.cast_clamped(x, self.dtype)
 
   def _sample_and_log_prob(self, sample_shape, seed):
-    return self.sample_and_log_density(sample_shape, seed, on_simplex=False)
+    return self._sample_and_log_density(sample_shape, seed, on_simplex=False)
 
-  def sample_and_log_density(self, sample_shape, seed, on_simplex):
-    """(x, log_density(x, on_simplex)), the density taken before x is cast.
+  def _sample_and_log_density(self, sample_shape, seed, on_simplex):
+    """(x, _log_density_of(x, on_simplex)), the density taken before x is cast.
 
     The parameters are read and cast once: in float16 the sample path and
     the density path each carry temperature gradients of order T K x that
@@ -97,9 +97,9 @@ class ExpRelaxedCategorical(temperature_logits_distribution.TemperatureLogitsDis
             tf.cast(unflatten(log_prob), self.dtype))
 
   def _log_prob(self, x):
-    return self.log_density(x, on_simplex=False)
+    return self._log_density_of(x, on_simplex=False)
 
-  def log_density(self, x, on_simplex):
+  def _log_density_of(self, x, on_simplex):
     """log p(x); with `on_simplex`, log p(y = exp(x)) = log p(x) - sum_k x_k."""
     temperature, logits = self._compute_parameters()
     log_prob = _log_density(temperature, logits, tf.cast(x, logits.dtype), on_simplex)

@@ -48,10 +48,11 @@ class RelaxedOneHotCategorical(temperature_logits_distribution.ParametersOfBase,
     return exp_relaxed_categorical.temperature_and_class_properties(dtype)
 
   def _log_prob(self, y):
-    return self.distribution.log_density(self.bijector.inverse(y), on_simplex=True)
+    return self.distribution._log_density_of(  # pylint: disable=protected-access
+        self.bijector.inverse(y), on_simplex=True)
 
   def _sample_and_log_prob(self, sample_shape, seed):
-    log_y, log_prob = self.distribution.sample_and_log_density(
+    log_y, log_prob = self.distribution._sample_and_log_density(  # pylint: disable=protected-access
         sample_shape, seed, on_simplex=True)
     return self.bijector.forward(log_y), log_prob
 
