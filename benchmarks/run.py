@@ -1,8 +1,10 @@
 """Same-process benchmarks: relaxed_dist against TFP 0.25 and a hand-written floor.
 
 For every configuration the implementations are timed interleaved (one call of
-each per round), and the median over rounds is reported with ratios. Seeds are
-tensors, so no compiler can fold the noise into a constant.
+each per round, at least `--rounds` rounds and `--seconds` seconds), and the
+median over rounds is reported with ratios: the median of the per-round ratios
+and its bootstrap 90% interval, so that "equal within noise" can be read off.
+Seeds are tensors, so no compiler can fold the noise into a constant.
 
     python benchmarks/run.py                 # the full grid, a few minutes
     python benchmarks/run.py --quick         # 32 x 10 only: the test suite's smoke run
@@ -104,7 +106,7 @@ def block(result):
 
 
 def time_interleaved(functions, args, rounds, min_seconds=0.):
-  """name -> median seconds, or the error raised; one call of each per round."""
+  """name -> seconds of each round, or the error raised; one call of each per round."""
   times, errors = {name: [] for name in functions}, {}
   for name, fn in functions.items():
     try:
@@ -120,8 +122,26 @@ def time_interleaved(functions, args, rounds, min_seconds=0.):
       block(fn(*args))
       times[name].append(time.perf_counter() - begin)
     done += 1
-  return {name: (errors[name] if name in errors else float(np.median(times[name])))
-          for name in functions}
+  return {name: errors.get(name, np.array(times[name])) for name in functions}
+
+
+def medians(times):
+  return {name: (float(np.median(t)) if isinstance(t, np.ndarray) else t)
+          for name, t in times.items()}
+
+
+def ratio(times, numerator, denominator, resamples=2000):
+  """Median over rounds of numerator/denominator (paired by round) and its
+  bootstrap 90% interval, or None if either failed. An interval containing 1
+  means the two are equal within this machine's noise."""
+  a, b = times.get(numerator), times.get(denominator)
+  if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+    return None
+  per_round = a / b
+  rng = np.random.default_rng(0)
+  picks = rng.integers(0, len(per_round), size=(resamples, len(per_round)))
+  low, high = np.percentile(np.median(per_round[picks], axis=1), [5, 95])
+  return [float(np.median(per_round)), float(low), float(high)]
 
 
 def inputs(size, dtype):
@@ -131,7 +151,7 @@ def inputs(size, dtype):
   return logits, temperature, tf.constant(y.numpy()), tf.constant([5, 6])
 
 
-def distribution_grid(sizes, modes, dtypes, operations, rounds):
+def distribution_grid(sizes, modes, dtypes, operations, rounds, seconds):
   rows = []
   impls = implementations()
   for dtype in dtypes:
@@ -143,33 +163,30 @@ def distribution_grid(sizes, modes, dtypes, operations, rounds):
             continue
           functions = {name: compile_mode(operation(op, *pair), mode)
                        for name, pair in impls.items()}
-          medians = time_interleaved(functions, args, rounds)
+          times = time_interleaved(functions, args, rounds, seconds)
           rows.append(dict(dtype=dtype, size=list(size), operation=op, mode=mode,
-                           seconds=medians))
+                           seconds=medians(times),
+                           tfp_over_ours=ratio(times, 'tfp', 'relaxed_dist'),
+                           ours_over_floor=ratio(times, 'relaxed_dist', 'floor')))
           print_row(rows[-1])
   return rows
 
 
-def ratio(medians, numerator, denominator):
-  a, b = medians.get(numerator), medians.get(denominator)
-  return a / b if isinstance(a, float) and isinstance(b, float) else None
+def format_ratio(value):
+  return f'{value[0]:5.2f} ({value[1]:.2f}-{value[2]:.2f})' if value else f'{"nan":>17s}'
 
 
 def print_row(row):
-  medians = row['seconds']
   cells = []
   for name in ('relaxed_dist', 'tfp', 'floor'):
-    value = medians[name]
+    value = row['seconds'][name]
     cells.append(f'{value * 1e3:9.3f}' if isinstance(value, float) else '    error')
-  vs_tfp = ratio(medians, 'tfp', 'relaxed_dist')
-  vs_floor = ratio(medians, 'relaxed_dist', 'floor')
   print(f'{row["dtype"]:8s} {str(tuple(row["size"])):14s} {row["operation"]:20s} '
-        f'{row["mode"]:8s} ' + ' '.join(cells)
-        + f'  {vs_tfp if vs_tfp else float("nan"):7.2f}x {vs_floor if vs_floor else float("nan"):6.2f}x',
-        flush=True)
+        f'{row["mode"]:8s} ' + ' '.join(cells) + f'  {format_ratio(row["tfp_over_ours"])}'
+        f'  {format_ratio(row["ours_over_floor"])}', flush=True)
 
 
-def vae_train_step(rounds, jit_compile):
+def vae_train_step(rounds, seconds, jit_compile):
   """Keras train step of a categorical VAE: our layer vs the formula inline."""
   import keras  # pylint: disable=g-import-not-at-top
 
@@ -203,9 +220,9 @@ def vae_train_step(rounds, jit_compile):
             'inline': model(InlineGumbelSoftmax())}
   functions = {name: (lambda m: lambda: m.train_on_batch(x, x))(m)
                for name, m in models.items()}
-  medians = time_interleaved(functions, (), rounds)
-  return dict(operation='vae_train_step', jit_compile=jit_compile, seconds=medians,
-              ratio=medians['relaxed_dist'] / medians['inline'])
+  times = time_interleaved(functions, (), rounds, seconds)
+  return dict(operation='vae_train_step', jit_compile=jit_compile, seconds=medians(times),
+              ratio=ratio(times, 'relaxed_dist', 'inline'))
 
 
 PEAK_MEMORY_CODE = '''
@@ -255,22 +272,27 @@ def peak_memory_mib():
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
   parser.add_argument('--quick', action='store_true', help='small grid, few rounds')
-  parser.add_argument('--rounds', type=int, default=15)
+  parser.add_argument('--rounds', type=int, default=15, help='at least this many rounds')
+  parser.add_argument('--seconds', type=float, default=2.,
+                      help='and rounds until this many seconds have passed')
   parser.add_argument('--out', type=pathlib.Path, default=DEFAULT_OUT)
   args = parser.parse_args(argv)
-  sizes, rounds = (SIZES[:1], 2) if args.quick else (SIZES, args.rounds)
+  sizes, rounds, seconds = ((SIZES[:1], 2, 0.) if args.quick
+                            else (SIZES, args.rounds, args.seconds))
 
   device = 'GPU' if tf.config.list_physical_devices('GPU') else 'CPU'
   print(f'TF {tf.__version__}, TFP {tfp.__version__}, relaxed_dist {rd.__version__}, '
-        f'{device}, {os.cpu_count()} cores; medians over {rounds} interleaved rounds (ms)')
+        f'{device}, {os.cpu_count()} cores; medians over >= {rounds} interleaved rounds '
+        f'and >= {seconds:g} s (ms)')
   print(f'{"dtype":8s} {"size":14s} {"operation":20s} {"mode":8s} '
-        f'{"ours":>9s} {"tfp":>9s} {"floor":>9s}  tfp/ours ours/floor')
-  rows = distribution_grid(sizes, MODES, DTYPES, OPERATIONS, rounds)
-  vae = [vae_train_step(rounds * 2, jit) for jit in (False, True)]
+        f'{"ours":>9s} {"tfp":>9s} {"floor":>9s}  {"tfp/ours (90% CI)":>17s}  '
+        f'{"ours/floor (90% CI)":>19s}')
+  rows = distribution_grid(sizes, MODES, DTYPES, OPERATIONS, rounds, seconds)
+  vae = [vae_train_step(rounds * 2, seconds * 5, jit) for jit in (False, True)]
   for row in vae:
     print(f'VAE train step (jit_compile={row["jit_compile"]}): ours '
           f'{row["seconds"]["relaxed_dist"] * 1e3:.2f} ms, inline '
-          f'{row["seconds"]["inline"] * 1e3:.2f} ms, ratio {row["ratio"]:.3f}')
+          f'{row["seconds"]["inline"] * 1e3:.2f} ms, ours/inline {format_ratio(row["ratio"])}')
   memory = None if args.quick else peak_memory_mib()
   if memory:
     print(f'peak RSS growth, sample + gradient at 1M x 10: ours {memory["relaxed_dist"]:.0f} '
@@ -278,7 +300,7 @@ def main(argv=None):
   args.out.mkdir(parents=True, exist_ok=True)
   results = dict(tensorflow=tf.__version__, tfp=tfp.__version__, device=device,
                  platform=platform.platform(), cpu_count=os.cpu_count(),
-                 rounds=rounds, distributions=rows, vae_train_step=vae,
+                 rounds=rounds, seconds=seconds, distributions=rows, vae_train_step=vae,
                  peak_memory_mib=memory)
   (args.out / 'results.json').write_text(json.dumps(results, indent=1))
   print(f'wrote {args.out / "results.json"}')

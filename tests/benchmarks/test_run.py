@@ -13,6 +13,8 @@ def test_quick_run_writes_every_configuration(tmp_path):
   for row in rows:
     assert isinstance(row['seconds']['relaxed_dist'], float)
     assert isinstance(row['seconds']['floor'], float)
+    low, median, high = sorted(row['ours_over_floor'])
+    assert row['ours_over_floor'] == [median, low, high]  # median, then its interval
     if row['dtype'] == 'float32':
-      assert isinstance(row['seconds']['tfp'], float)
+      assert isinstance(row['seconds']['tfp'], float) and row['tfp_over_ours']
   assert [row['jit_compile'] for row in results['vae_train_step']] == [False, True]
