@@ -35,7 +35,7 @@ DEFAULT_OUT = pathlib.Path(__file__).resolve().parent / 'out'
 SIZES = [(32, 10), (131072, 10), (1_048_576, 10), (1024, 1000)]
 MODES = ['eager', 'function', 'xla']
 DTYPES = ['float32', 'bfloat16']
-OPERATIONS = ['sample', 'log_prob', 'sample_log_prob_grad']
+OPERATIONS = ['sample', 'log_prob', 'sample_log_prob_grad', 'sample_and_log_prob_grad']
 
 
 def floor_sample(logits, temperature, seed):
@@ -64,33 +64,50 @@ def floor_log_prob(log_y, logits, temperature):
 
 
 def implementations():
-  """name -> (sample(logits, T, seed), log_prob(y, logits, T)); y on the simplex."""
+  """name -> (sample(logits, T, seed), log_prob(y, logits, T),
+  sample_and_log_prob(logits, T, seed)); y on the simplex."""
   def library(cls):
     return (lambda logits, t, seed: cls(t, logits=logits).sample(seed=seed),
-            lambda y, logits, t: cls(t, logits=logits).log_prob(y))
+            lambda y, logits, t: cls(t, logits=logits).log_prob(y),
+            lambda logits, t, seed: cls(t, logits=logits).experimental_sample_and_log_prob(
+                seed=seed))
+
+  def floor_sample_and_log_prob(logits, t, seed):
+    log_y = floor_sample(logits, t, seed)
+    return tf.exp(log_y), floor_log_prob(log_y, logits, t)
   return {
       'relaxed_dist': library(rd.RelaxedOneHotCategorical),
       'tfp': library(tfp.distributions.RelaxedOneHotCategorical),
       'floor': (lambda logits, t, seed: tf.exp(floor_sample(logits, t, seed)),
-                lambda y, logits, t: floor_log_prob(tf.math.log(y), logits, t)),
+                lambda y, logits, t: floor_log_prob(tf.math.log(y), logits, t),
+                floor_sample_and_log_prob),
   }
 
 
-def operation(name, sample, log_prob):
-  """fn(logits, temperature, y, seed) -> tensor(s) for one operation."""
+def operation(name, sample, log_prob, sample_and_log_prob):
+  """fn(logits, temperature, y, seed) -> tensor(s) for one operation.
+
+  'sample_log_prob_grad' calls `sample` and then `log_prob` of its result;
+  'sample_and_log_prob_grad' calls `experimental_sample_and_log_prob` (TFP's
+  default for it is the same two calls)."""
   if name == 'sample':
     return lambda logits, t, y, seed: sample(logits, t, seed)
   if name == 'log_prob':
     return lambda logits, t, y, seed: log_prob(y, logits, t)
+  if name == 'sample_log_prob_grad':
+    draw = lambda logits, t, seed: (lambda y: (y, log_prob(y, logits, t)))(
+        sample(logits, t, seed))
+  else:
+    draw = sample_and_log_prob
 
-  def sample_log_prob_grad(logits, t, y, seed):
+  def gradient(logits, t, y, seed):
     with tf.GradientTape() as tape:
       tape.watch(logits)
-      y = sample(logits, t, seed)
-      loss = tf.reduce_sum(tf.cast(log_prob(y, logits, t), tf.float32))
+      y, log_prob_of_y = draw(logits, t, seed)
+      loss = tf.reduce_sum(tf.cast(log_prob_of_y, tf.float32))
       loss += tf.reduce_sum(tf.cast(y[..., 0], tf.float32))
     return tape.gradient(loss, logits)
-  return sample_log_prob_grad
+  return gradient
 
 
 def compile_mode(fn, mode):
@@ -181,7 +198,7 @@ def print_row(row):
   for name in ('relaxed_dist', 'tfp', 'floor'):
     value = row['seconds'][name]
     cells.append(f'{value * 1e3:9.3f}' if isinstance(value, float) else '    error')
-  print(f'{row["dtype"]:8s} {str(tuple(row["size"])):14s} {row["operation"]:20s} '
+  print(f'{row["dtype"]:8s} {str(tuple(row["size"])):14s} {row["operation"]:24s} '
         f'{row["mode"]:8s} ' + ' '.join(cells) + f'  {format_ratio(row["tfp_over_ours"])}'
         f'  {format_ratio(row["ours_over_floor"])}', flush=True)
 
@@ -284,7 +301,7 @@ def main(argv=None):
   print(f'TF {tf.__version__}, TFP {tfp.__version__}, relaxed_dist {rd.__version__}, '
         f'{device}, {os.cpu_count()} cores; medians over >= {rounds} interleaved rounds '
         f'and >= {seconds:g} s (ms)')
-  print(f'{"dtype":8s} {"size":14s} {"operation":20s} {"mode":8s} '
+  print(f'{"dtype":8s} {"size":14s} {"operation":24s} {"mode":8s} '
         f'{"ours":>9s} {"tfp":>9s} {"floor":>9s}  {"tfp/ours (90% CI)":>17s}  '
         f'{"ours/floor (90% CI)":>19s}')
   rows = distribution_grid(sizes, MODES, DTYPES, OPERATIONS, rounds, seconds)
