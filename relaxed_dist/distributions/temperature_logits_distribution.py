@@ -101,7 +101,7 @@ class TemperatureLogitsDistribution(tfd.AutoCompositeTensorDistribution):
     return self._probs, 'probs'
 
   def _batch_part(self, shape):
-    return shape[:len(shape) - self.EVENT_NDIMS] if self.EVENT_NDIMS else shape
+    return shape[:-self.EVENT_NDIMS] if self.EVENT_NDIMS else shape
 
   # Direct formulas: TFP's inference from parameter properties is correct
   # too, but runs several times per eager `sample` call.

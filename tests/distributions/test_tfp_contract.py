@@ -33,6 +33,24 @@ def test_shapes(cls, batch_shape, sample_shape, num_classes):
   assert list(dist.batch_shape_tensor().numpy()) == list(batch_shape)
 
 
+def test_shapes_known_only_at_run_time(cls):
+  @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32),
+                                tf.TensorSpec([None], tf.float32),
+                                tf.TensorSpec([None], tf.int32)], autograph=False)
+  def shapes(logits, temperature, sample_shape):
+    dist = cls(temperature, logits=logits)
+    sample = dist.sample(sample_shape, seed=[1, 2])
+    log_prob = dist.log_prob(sample)
+    return (dist.batch_shape_tensor(), dist.event_shape_tensor(), tf.shape(sample),
+            tf.shape(log_prob), log_prob - dist.log_prob(tf.identity(sample)))
+
+  batch, event, sample, log_prob, difference = shapes(
+      tf.zeros([3, 5]), tf.fill([3], 0.5), tf.constant([2, 4]))
+  assert list(batch.numpy()) == [3] and list(event.numpy()) == [5]
+  assert list(sample.numpy()) == [2, 4, 3, 5] and list(log_prob.numpy()) == [2, 4, 3]
+  np.testing.assert_allclose(difference, 0., atol=1e-4)
+
+
 def test_temperature_broadcasts_against_logits_batch(cls):
   dist = cls(tf.constant([0.5, 2.]), logits=tf.zeros([3, 1, 4]))
   assert dist.batch_shape == [3, 2]
