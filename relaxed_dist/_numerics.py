@@ -56,36 +56,17 @@ def sanitize_seed(seed):
   return tfp.random.sanitize_seed(seed)
 
 
-def static_sizes(sizes):
-  """`sizes` (an int, a sequence of ints or a 1-D tensor) as a list of Python
-  ints, or None when some size is known only at run time."""
-  if tf.is_tensor(sizes):
-    sizes = tf.get_static_value(sizes)
-    if sizes is None:
-      return None
-  values = [tf.get_static_value(size) if tf.is_tensor(size) else size
-            for size in np.reshape(np.array(sizes, dtype=object), [-1])]
-  return None if any(value is None for value in values) else [int(v) for v in values]
-
-
-def sample_shape(prefix, *parameters):
-  """`prefix` + the broadcast shape of `parameters`: plain Python when static.
-
-  `prefix` is the sample shape: an int, a sequence of ints or a 1-D tensor.
-  """
-  static_prefix = static_sizes(prefix)
+def sample_shape(n, *parameters):
+  """[n] + the broadcast shape of `parameters`: plain Python when static."""
   shape = tf.TensorShape([])
   for parameter in parameters:
     shape = tf.broadcast_static_shape(shape, parameter.shape)
-  if static_prefix is not None and shape.is_fully_defined():
-    return static_prefix + shape.as_list()
-  prefix = tf.reshape(tf.cast(prefix, tf.int32), [-1])
   if shape.is_fully_defined():
-    return tf.concat([prefix, shape.as_list()], 0)
+    return tf.concat([[n], shape.as_list()], 0) if tf.is_tensor(n) else [n] + shape.as_list()
   dynamic = tf.shape(parameters[0])
   for parameter in parameters[1:]:
     dynamic = tf.broadcast_dynamic_shape(dynamic, tf.shape(parameter))
-  return tf.concat([prefix, dynamic], 0)
+  return tf.concat([[n], dynamic], 0)
 
 
 def uniform(shape, seed, dtype):
@@ -143,12 +124,3 @@ def gumbel_perturbed_logits(logits, temperature, shape, seed):
 def logistic_perturbed_logits(logits, temperature, shape, seed):
   """z = (logits + L) / T, L ~ Logistic of `shape`; +-inf logits stay +-inf."""
   return divide_by_temperature(logits + logistic(shape, seed, logits.dtype), temperature)
-
-
-def sum_to_shape(gradient, like):
-  """`gradient` summed over the axes along which `like` was broadcast: the
-  gradient of `like` in a custom gradient."""
-  if gradient.shape.is_fully_defined() and gradient.shape == like.shape:
-    return gradient
-  axes, _ = tf.raw_ops.BroadcastGradientArgs(s0=tf.shape(like), s1=tf.shape(gradient))
-  return tf.reshape(tf.reduce_sum(gradient, axes), tf.shape(like))

@@ -5,8 +5,6 @@ import tensorflow_probability as tfp
 
 from relaxed_dist import _numerics
 from relaxed_dist import _parameters
-from relaxed_dist.distributions import concrete_density
-from relaxed_dist.distributions import sample_noise
 from relaxed_dist.distributions import temperature_logits_distribution
 
 tfb = tfp.bijectors
@@ -64,8 +62,6 @@ class ExpRelaxedCategorical(temperature_logits_distribution.TemperatureLogitsDis
     super().__init__(temperature, logits=logits, probs=probs,
                      validate_args=validate_args, allow_nan_stats=allow_nan_stats,
                      name=name)
-    self._sample_noise = sample_noise.SampleNoise(
-        (self._temperature, self._logits, self._probs))
 
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
@@ -78,14 +74,8 @@ class ExpRelaxedCategorical(temperature_logits_distribution.TemperatureLogitsDis
     return tf.shape(self._named_parameter()[0])[-1:]
 
   def _sample_n(self, n, seed=None):
-    return self._draw([n], seed)[0]
-
-  def _call_sample_n(self, sample_shape, seed, **kwargs):
-    # Overridden, as TFP's TransformedDistribution does, so that the tensor
-    # returned is the one drawn: its noise is remembered under it.
-    sample, gumbel = self._draw(sample_shape, seed() if callable(seed) else seed)
-    self._sample_noise.remember(sample, gumbel)
-    return sample
+    x = _sample_log_simplex(*self._compute_parameters(), n, seed)
+    return _numerics.cast_clamped(x, self.dtype)
 
   def _sample_and_log_prob(self, sample_shape, seed):
     return self._sample_and_log_density(sample_shape, seed, on_simplex=False)
@@ -98,27 +88,21 @@ class ExpRelaxedCategorical(temperature_logits_distribution.TemperatureLogitsDis
     cancel, and must meet in float32, not overflow separately.
     """
     temperature, logits = self._compute_parameters()
-    x, gumbel = _sample_log_simplex(temperature, logits, sample_shape, seed)
-    log_prob = concrete_density.log_density(temperature, logits, x, on_simplex, gumbel)
-    sample = _numerics.cast_clamped(x, self.dtype)
-    self._sample_noise.remember(sample, gumbel)
-    return sample, tf.cast(log_prob, self.dtype)
+    x = _sample_log_simplex(temperature, logits, tf.reduce_prod(sample_shape), seed)
+    log_prob = _log_density(temperature, logits, x, on_simplex)
 
-  def _draw(self, sample_shape, seed):
-    """(a sample of shape sample_shape + batch + [K] in this dtype, its noise G)."""
-    x, gumbel = _sample_log_simplex(*self._compute_parameters(), sample_shape, seed)
-    return _numerics.cast_clamped(x, self.dtype), gumbel
+    def unflatten(value):
+      return tf.reshape(value, tf.concat([sample_shape, tf.shape(value)[1:]], 0))
+    return (_numerics.cast_clamped(unflatten(x), self.dtype),
+            tf.cast(unflatten(log_prob), self.dtype))
 
   def _log_prob(self, x):
     return self._log_density_of(x, on_simplex=False)
 
   def _log_density_of(self, x, on_simplex):
-    """log p(x); with `on_simplex`, log p(y = exp(x)) = log p(x) - sum_k x_k.
-    An own sample's density comes from its noise."""
+    """log p(x); with `on_simplex`, log p(y = exp(x)) = log p(x) - sum_k x_k."""
     temperature, logits = self._compute_parameters()
-    log_prob = concrete_density.log_density(
-        temperature, logits, tf.cast(x, logits.dtype), on_simplex,
-        self._sample_noise.recall(x))
+    log_prob = _log_density(temperature, logits, tf.cast(x, logits.dtype), on_simplex)
     return tf.cast(log_prob, self.dtype)
 
   def _default_event_space_bijector(self):
@@ -142,12 +126,50 @@ class ExpRelaxedCategorical(temperature_logits_distribution.TemperatureLogitsDis
     ]
 
 
-def _sample_log_simplex(temperature, logits, sample_shape, seed):
-  """(x, G): samples x = log_softmax((logits + G) / T) in the compute dtype and
-  the Gumbel noise G they were drawn with."""
-  shape = _numerics.sample_shape(sample_shape, logits, temperature)
-  gumbel = _numerics.gumbel(shape, seed, logits.dtype)
-  return tf.nn.log_softmax(_numerics.divide_by_temperature(logits + gumbel, temperature)), gumbel
+def _sample_log_simplex(temperature, logits, n, seed):
+  """n samples of log_softmax((logits + G) / T) in the compute dtype."""
+  shape = _numerics.sample_shape(n, logits, temperature)
+  return tf.nn.log_softmax(
+      _numerics.gumbel_perturbed_logits(logits, temperature, shape, seed))
+
+
+def _log_density(temperature, logits, x, on_simplex):
+  """The density over the unmasked classes, in the compute dtype.
+
+  Masking costs a few elementwise ops: under XLA they fuse and always run;
+  elsewhere a `tf.cond` runs them only when some logit is -inf.
+  """
+  masked = lambda: _concrete_log_density(logits, temperature, x, on_simplex, True)
+  if _numerics.in_xla_context():
+    return masked()
+  return tf.cond(
+      _numerics.is_masked(tf.reduce_min(logits)), masked,
+      lambda: _concrete_log_density(logits, temperature, x, on_simplex, False))
+
+
+def _concrete_log_density(logits, temperature, x, on_simplex, has_masked):
+  """lgamma(K) + (K-1) log T + sum_k log_softmax(a - T x)_k [- sum_k x_k].
+
+  With `has_masked`, the sums and K run over live classes (w_k = 1[a_k > -inf])
+  only. A masked class's x is -inf on own samples: `multiply_no_nan` makes its
+  T x and its Jacobian term 0 (with zero gradients), and its logit becomes a
+  finite -max/2 whose softmax weight is 0, so no inf meets an arithmetic op.
+  """
+  if not has_masked:
+    num_classes = tf.cast(tf.shape(logits)[-1], logits.dtype)
+    log_softmax = tf.nn.log_softmax(logits - temperature * x)
+    log_prob = tf.reduce_sum(log_softmax, -1)
+    jacobian = tf.reduce_sum(x, -1) if on_simplex else 0.
+  else:
+    live = tf.cast(~_numerics.is_masked(logits), logits.dtype)
+    num_classes = tf.reduce_sum(live, -1)
+    finite_logits = tf.maximum(logits, -0.5 * _numerics.finfo(logits.dtype).max)
+    scaled = tf.math.multiply_no_nan(x, temperature * live)
+    log_prob = tf.reduce_sum(tf.nn.log_softmax(finite_logits - scaled) * live, -1)
+    jacobian = (tf.reduce_sum(tf.math.multiply_no_nan(x, live), -1)
+                if on_simplex else 0.)
+  return (log_prob - jacobian + tf.math.lgamma(num_classes)
+          + (num_classes - 1.) * tf.math.log(temperature[..., 0]))
 
 
 ExpRelaxedOneHotCategorical = ExpRelaxedCategorical
