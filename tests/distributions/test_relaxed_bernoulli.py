@@ -14,6 +14,7 @@ import tensorflow_probability as tfp
 from relaxed_dist.distributions.clamped_sigmoid import ClampedSigmoid
 from relaxed_dist.distributions.logit_relaxed_bernoulli import LogitRelaxedBernoulli
 from relaxed_dist.distributions.relaxed_bernoulli import RelaxedBernoulli
+from tests.distributions import checkpointing
 from tests.distributions import reference
 
 tfb = tfp.bijectors
@@ -614,12 +615,4 @@ def test_values_off_the_support_are_rejected_with_validate_args(value, message):
 
 @by_class
 def test_variable_parameters_survive_a_checkpoint(cls, tmp_path):
-  temperature, logits = tf.Variable(0.7), tf.Variable([-1., 0.5, 2.])
-  dist = cls(temperature, logits=logits)
-  checkpoint = tf.train.Checkpoint(distribution=dist)
-  path = checkpoint.save(tmp_path / 'ckpt')
-  expected = dist.sample(3, seed=[1, 2])
-  temperature.assign(3.)
-  logits.assign(tf.zeros([3]))
-  checkpoint.restore(path).assert_consumed()
-  np.testing.assert_array_equal(dist.sample(3, seed=[1, 2]), expected)
+  checkpointing.assert_variable_parameters_survive_a_checkpoint(cls, [-1., 0.5, 2.], tmp_path)

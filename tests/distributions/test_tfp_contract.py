@@ -6,6 +6,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 import relaxed_dist as rd
+from tests.distributions import checkpointing
 
 CLASSES = [rd.ExpRelaxedCategorical, rd.RelaxedOneHotCategorical]
 DTYPES = [tf.float16, tf.bfloat16, tf.float32, tf.float64]
@@ -205,13 +206,4 @@ def test_runs_in_mirrored_strategy_with_a_sample_per_replica(cls):
 
 
 def test_variable_parameters_survive_a_checkpoint(cls, tmp_path):
-  temperature, logits = tf.Variable(0.7), tf.Variable(LOGITS)
-  dist = cls(temperature, logits=logits)
-  checkpoint = tf.train.Checkpoint(distribution=dist)
-  path = checkpoint.save(tmp_path / 'ckpt')
-  expected = dist.sample(3, seed=[1, 2])
-  temperature.assign(3.)
-  logits.assign(tf.zeros([5]))
-  checkpoint.restore(path).assert_consumed()
-  np.testing.assert_array_equal(dist.sample(3, seed=[1, 2]), expected)
-  np.testing.assert_allclose(dist.temperature, 0.7)
+  checkpointing.assert_variable_parameters_survive_a_checkpoint(cls, LOGITS, tmp_path)
