@@ -94,11 +94,11 @@ def operation(name, sample, log_prob, sample_and_log_prob):
     return lambda logits, t, y, seed: sample(logits, t, seed)
   if name == 'log_prob':
     return lambda logits, t, y, seed: log_prob(y, logits, t)
-  if name == 'sample_log_prob_grad':
-    draw = lambda logits, t, seed: (lambda y: (y, log_prob(y, logits, t)))(
-        sample(logits, t, seed))
-  else:
-    draw = sample_and_log_prob
+
+  def sample_then_log_prob(logits, t, seed):
+    y = sample(logits, t, seed)
+    return y, log_prob(y, logits, t)
+  draw = sample_then_log_prob if name == 'sample_log_prob_grad' else sample_and_log_prob
 
   def gradient(logits, t, y, seed):
     with tf.GradientTape() as tape:
