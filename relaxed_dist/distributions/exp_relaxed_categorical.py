@@ -139,37 +139,47 @@ def _log_density(temperature, logits, x, on_simplex):
   Masking costs a few elementwise ops: under XLA they fuse and always run;
   elsewhere a `tf.cond` runs them only when some logit is -inf.
   """
-  masked = lambda: _concrete_log_density(logits, temperature, x, on_simplex, True)
+  masked = lambda: _masked_log_density(temperature, logits, x, on_simplex)
   if _numerics.in_xla_context():
     return masked()
-  return tf.cond(
-      _numerics.is_masked(tf.reduce_min(logits)), masked,
-      lambda: _concrete_log_density(logits, temperature, x, on_simplex, False))
+  return tf.cond(_numerics.is_masked(tf.reduce_min(logits)), masked,
+                 lambda: _concrete_log_density(temperature, logits, x, on_simplex))
 
 
-def _concrete_log_density(logits, temperature, x, on_simplex, has_masked):
+def _concrete_log_density(temperature, logits, x, on_simplex, live=None):
   """lgamma(K) + (K-1) log T + sum_k log_softmax(a - T x)_k [- sum_k x_k].
 
-  With `has_masked`, the sums and K run over live classes (w_k = 1[a_k > -inf])
-  only. A masked class's x is -inf on own samples: `multiply_no_nan` makes its
-  T x and its Jacobian term 0 (with zero gradients), and its logit becomes a
-  finite -max/2 whose softmax weight is 0, so no inf meets an arithmetic op.
+  The sum of log_softmax(u) is taken as sum_k (u_k - m) - K log sum_k exp(u_k - m)
+  with m the row maximum: two row sums instead of a tensor of K log-probabilities.
+  With `live` (1 for the classes that count, else 0) the first sum and K run
+  over the live classes only.
   """
-  if not has_masked:
+  if live is None:
     num_classes = tf.cast(tf.shape(logits)[-1], logits.dtype)
-    log_softmax = tf.nn.log_softmax(logits - temperature * x)
-    log_prob = tf.reduce_sum(log_softmax, -1)
-    jacobian = tf.reduce_sum(x, -1) if on_simplex else 0.
+    live = 1.
   else:
-    live = tf.cast(~_numerics.is_masked(logits), logits.dtype)
     num_classes = tf.reduce_sum(live, -1)
-    finite_logits = tf.maximum(logits, -0.5 * _numerics.finfo(logits.dtype).max)
-    scaled = tf.math.multiply_no_nan(x, temperature * live)
-    log_prob = tf.reduce_sum(tf.nn.log_softmax(finite_logits - scaled) * live, -1)
-    jacobian = (tf.reduce_sum(tf.math.multiply_no_nan(x, live), -1)
-                if on_simplex else 0.)
-  return (log_prob - jacobian + tf.math.lgamma(num_classes)
+  u = logits - temperature * x
+  u -= tf.stop_gradient(tf.reduce_max(u, -1, keepdims=True))
+  log_prob = (tf.reduce_sum(u * live, -1)
+              - num_classes * tf.math.log(tf.reduce_sum(tf.exp(u), -1)))
+  if on_simplex:
+    log_prob -= tf.reduce_sum(x, -1)
+  return (log_prob + tf.math.lgamma(num_classes)
           + (num_classes - 1.) * tf.math.log(temperature[..., 0]))
+
+
+def _masked_log_density(temperature, logits, x, on_simplex):
+  """The density with sums and K over the live classes (logits > -inf).
+
+  A masked class's x is -inf on own samples: `multiply_no_nan` makes it 0
+  (with a zero gradient), and its logit becomes a finite -max/2 whose
+  exponential is 0, so no inf meets an arithmetic op.
+  """
+  live = tf.cast(~_numerics.is_masked(logits), logits.dtype)
+  finite_logits = tf.maximum(logits, -0.5 * _numerics.finfo(logits.dtype).max)
+  return _concrete_log_density(temperature, finite_logits,
+                               tf.math.multiply_no_nan(x, live), on_simplex, live)
 
 
 ExpRelaxedOneHotCategorical = ExpRelaxedCategorical

@@ -33,6 +33,25 @@ def test_log_prob_matches_float64_formula(temperature):
                              expected, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize('shift', [0., 1e4])
+@pytest.mark.parametrize('num_classes', [10, 1000])
+@pytest.mark.parametrize('temperature', [0.1, 1.0, 5.0])
+def test_float32_log_prob_is_as_accurate_as_tfp(shift, num_classes, temperature):
+  # The float32 error against float64 grows with the logits' magnitude (a row
+  # shift changes no density); ours must not grow faster than TFP's.
+  logits = (np.random.default_rng(0).normal(size=[64, num_classes]) * 3
+            + shift).astype(np.float32)
+  y = rd.RelaxedOneHotCategorical(np.float32(temperature), logits=logits).sample(
+      seed=1).numpy()
+  y = np.maximum(y, 1e-30)
+  y /= y.sum(-1, keepdims=True)
+  expected = reference.concrete_log_density(y, logits, temperature)
+  ours = rd.RelaxedOneHotCategorical(np.float32(temperature), logits=logits).log_prob(y)
+  theirs = tfd.RelaxedOneHotCategorical(np.float32(temperature), logits=logits).log_prob(y)
+  ours_error = np.max(np.abs(ours.numpy() - expected))
+  assert ours_error <= 1.5 * np.max(np.abs(theirs.numpy() - expected)) + 1e-5
+
+
 @pytest.mark.parametrize('temperature', [0.3, 1.0, 2.5])
 def test_density_integrates_to_one_for_two_classes(temperature):
   # y1 = sigmoid(u) turns the integral over the 1-simplex into one over the
