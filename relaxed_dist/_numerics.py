@@ -83,9 +83,14 @@ def uniform(shape, seed, dtype):
   return unit + tf.constant(finfo(dtype).tiny, dtype)
 
 
+def exponential(shape, seed, dtype):
+  """E = -log U: standard exponential noise, in [6e-8, 87.4] for float32."""
+  return -tf.math.log(uniform(shape, seed, dtype))
+
+
 def gumbel(shape, seed, dtype):
-  """G = -log(-log U): standard Gumbel noise, always finite."""
-  return -tf.math.log(-tf.math.log(uniform(shape, seed, dtype)))
+  """G = -log(-log U) = -log E: standard Gumbel noise, always finite."""
+  return -tf.math.log(exponential(shape, seed, dtype))
 
 
 def logistic(shape, seed, dtype):

@@ -74,7 +74,7 @@ class ExpRelaxedCategorical(temperature_logits_distribution.TemperatureLogitsDis
     return tf.shape(self._named_parameter()[0])[-1:]
 
   def _sample_n(self, n, seed=None):
-    x = _sample_log_simplex(*self._compute_parameters(), n, seed)
+    x, _ = _sample_log_simplex(*self._compute_parameters(), n, seed)
     return _numerics.cast_clamped(x, self.dtype)
 
   def _sample_and_log_prob(self, sample_shape, seed):
@@ -86,10 +86,19 @@ class ExpRelaxedCategorical(temperature_logits_distribution.TemperatureLogitsDis
     The parameters are read and cast once: in float16 the sample path and
     the density path each carry temperature gradients of order T K x that
     cancel, and must meet in float32, not overflow separately.
+
+    On the simplex the density comes from the noise x was drawn with. The
+    sample returned there is exp(x), on which neither density depends, so
+    both have the same derivatives. Here x itself is returned, and TFP's
+    density has a partial derivative in x that the noise formula lacks.
     """
     temperature, logits = self._compute_parameters()
-    x = _sample_log_simplex(temperature, logits, tf.reduce_prod(sample_shape), seed)
-    log_prob = _log_density(temperature, logits, x, on_simplex)
+    x, exponential = _sample_log_simplex(
+        temperature, logits, tf.reduce_prod(sample_shape), seed)
+    if on_simplex:
+      log_prob = _own_sample_log_density(temperature, logits, x, exponential)
+    else:
+      log_prob = _log_density(temperature, logits, x, on_simplex)
 
     def unflatten(value):
       return tf.reshape(value, tf.concat([sample_shape, tf.shape(value)[1:]], 0))
@@ -127,10 +136,33 @@ class ExpRelaxedCategorical(temperature_logits_distribution.TemperatureLogitsDis
 
 
 def _sample_log_simplex(temperature, logits, n, seed):
-  """n samples of log_softmax((logits + G) / T) in the compute dtype."""
+  """n samples x = log_softmax((logits + G) / T) in the compute dtype, and
+  the noise they were drawn with as E = exp(-G) (standard exponential)."""
   shape = _numerics.sample_shape(n, logits, temperature)
-  return tf.nn.log_softmax(
-      _numerics.gumbel_perturbed_logits(logits, temperature, shape, seed))
+  exponential = _numerics.exponential(shape, seed, logits.dtype)
+  perturbed = _numerics.divide_by_temperature(
+      logits - tf.math.log(exponential), temperature)
+  return tf.nn.log_softmax(perturbed), exponential
+
+
+def _own_sample_log_density(temperature, logits, x, exponential):
+  """log p(exp(x)) of a sample drawn with noise E, from the noise.
+
+  a - T x = log E + T logsumexp((a - log E) / T), so sum_k log_softmax(a - T x)_k
+  = sum_k log E_k - K log sum_k E_k: the density is
+  lgamma(K) + (K-1) log T + sum_k log E_k - K log sum_k E_k - sum_k x_k,
+  and depends on the logits only through x. A masked class (x = -inf) makes
+  it +inf; such rows, and XLA, take the general formula.
+  """
+  if _numerics.in_xla_context():
+    return _log_density(temperature, logits, x, on_simplex=True)
+  num_classes = tf.cast(tf.shape(x)[-1], x.dtype)
+  log_prob = (tf.reduce_sum(tf.math.log(exponential), -1)
+              - num_classes * tf.math.log(tf.reduce_sum(exponential, -1))
+              - tf.reduce_sum(x, -1) + tf.math.lgamma(num_classes)
+              + (num_classes - 1.) * tf.math.log(temperature[..., 0]))
+  return tf.cond(tf.math.is_finite(tf.reduce_sum(log_prob)), lambda: log_prob,
+                 lambda: _masked_log_density(temperature, logits, x, on_simplex=True))
 
 
 def _log_density(temperature, logits, x, on_simplex):
