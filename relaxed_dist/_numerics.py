@@ -57,16 +57,19 @@ def sanitize_seed(seed):
 
 
 def sample_shape(n, *parameters):
-  """[n] + the broadcast shape of `parameters`: plain Python when static."""
+  """[n] (or the list of ints n) + the broadcast shape of `parameters`:
+  plain Python when static."""
+  leading = list(n) if isinstance(n, list) else [n]
   shape = tf.TensorShape([])
   for parameter in parameters:
     shape = tf.broadcast_static_shape(shape, parameter.shape)
   if shape.is_fully_defined():
-    return tf.concat([[n], shape.as_list()], 0) if tf.is_tensor(n) else [n] + shape.as_list()
+    return (tf.concat([leading, shape.as_list()], 0) if tf.is_tensor(n)
+            else leading + shape.as_list())
   dynamic = tf.shape(parameters[0])
   for parameter in parameters[1:]:
     dynamic = tf.broadcast_dynamic_shape(dynamic, tf.shape(parameter))
-  return tf.concat([[n], dynamic], 0)
+  return tf.concat([leading, dynamic], 0)
 
 
 def uniform(shape, seed, dtype):

@@ -34,6 +34,24 @@ def test_shapes(cls, batch_shape, sample_shape, num_classes):
   assert list(dist.batch_shape_tensor().numpy()) == list(batch_shape)
 
 
+@pytest.mark.parametrize('sample_shape', [
+    (), 4, [2, 3], np.int64(3), tf.TensorShape([2, 2]), tf.constant(4),
+    tf.constant([2, 3]), [tf.constant(2), 3]], ids=str)
+def test_eager_and_graph_samples_agree_for_every_sample_shape_form(cls, sample_shape):
+  # Eagerly the sample is drawn directly in the requested shape, in graph mode
+  # through TFP's flatten-and-reshape: same shape, same noise stream.
+  dist = cls(0.5, logits=tf.random.stateless_normal([3, 5], seed=[1, 2]))
+  eager = dist.sample(sample_shape, seed=[7, 8])
+  graph = tf.function(lambda: dist.sample(sample_shape, seed=[7, 8]), autograph=False)()
+  assert eager.shape == graph.shape
+  np.testing.assert_array_equal(eager, graph)
+
+
+def test_negative_sample_shape_is_rejected(cls):
+  with pytest.raises(ValueError, match=r'`sample_shape` must be non-negative; got \[2, -1\]'):
+    cls(0.5, logits=LOGITS).sample([2, -1], seed=1)
+
+
 def test_shapes_known_only_at_run_time(cls):
   @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32),
                                 tf.TensorSpec([None], tf.float32),
