@@ -46,7 +46,6 @@ import binarized_images  # pylint: disable=g-import-not-at-top,wrong-import-posi
 import relaxed_dist as rd  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 DEFAULT_OUT = pathlib.Path(__file__).resolve().parent / 'out' / 'categorical_vae'
-CHECKPOINT = 'checkpoint.keras'
 STATE = 'checkpoint_state.json'
 
 # Jang et al.'s MNIST settings, and smaller ones that fit the 1,438 8x8 digits.
@@ -276,6 +275,22 @@ def save_figures(model, test, side, history, out, seed):
   plt.close(figure)
 
 
+def save_checkpoint(model, history, out):
+  """Saves the model, then names it in the state file by an atomic rename.
+
+  A kill at any moment leaves the state file naming a complete model saved
+  after the same epoch as its history: a half-written model is never named.
+  """
+  checkpoint = f'checkpoint_epoch{len(history["train_nelbo"])}.keras'
+  model.save(out / checkpoint)
+  pending = out / (STATE + '.tmp')
+  pending.write_text(json.dumps({'history': history, 'checkpoint': checkpoint}))
+  os.replace(pending, out / STATE)
+  for old in out.glob('checkpoint_epoch*.keras'):
+    if old.name != checkpoint:
+      old.unlink()
+
+
 def main(argv=None):
   args, settings = parse_args(argv)
   strategy = make_strategy(args.strategy)
@@ -288,10 +303,12 @@ def main(argv=None):
 
   history = {'train_nelbo': [], 'test_nelbo': [], 'temperature': []}
   with strategy.scope():
-    if args.resume and (out / CHECKPOINT).exists():
-      model = keras.saving.load_model(out / CHECKPOINT)
-      history = json.loads((out / STATE).read_text())['history']
-      print(f'Resuming after epoch {len(history["train_nelbo"])} from {out / CHECKPOINT}')
+    if args.resume and (out / STATE).exists():
+      state = json.loads((out / STATE).read_text())
+      model = keras.saving.load_model(out / state['checkpoint'])
+      history = state['history']
+      print(f'Resuming after epoch {len(history["train_nelbo"])} from '
+            f'{out / state["checkpoint"]}')
     else:
       model = build_model(train, settings, args)
   annealing = rd.layers.TemperatureAnnealing(
@@ -313,8 +330,7 @@ def main(argv=None):
     print(f'epoch {epoch + 1}: train -ELBO {history["train_nelbo"][-1]:.2f}, '
           f'test -ELBO (hard) {history["test_nelbo"][-1]:.2f}, '
           f'temperature {history["temperature"][-1]:.3f}')
-    model.save(out / CHECKPOINT)
-    (out / STATE).write_text(json.dumps({'history': history}))
+    save_checkpoint(model, history, out)
 
   metrics = {
       'data': 'mnist' if args.data_dir or args.data == 'mnist' else 'digits',
