@@ -52,12 +52,12 @@ def _case_id(case):
 @pytest.mark.parametrize('case', BERNOULLI_CASES, ids=_case_id)
 def test_bernoulli_toy(case, target):
   name, options, unbiased = case
-  f, logits = toys.bernoulli_f(target), toys.bernoulli_logits()
+  f, logits, exact = toys.bernoulli(target)
   gradients = toys.per_row_gradients(name, f, logits, seed=[7, 1],
                                      **_options(options, f, logits))
   # The two logits' estimates sum to zero: softmax ignores a common shift.
   np.testing.assert_allclose(gradients.sum(-1), 0., atol=1e-6)
-  z = toys.z_scores(gradients[:, :1], toys.bernoulli_exact(target))[0]
+  z = toys.z_scores(gradients[:, :1], exact)[0]
   if unbiased:
     assert abs(z) < 4, z
   else:
@@ -67,10 +67,10 @@ def test_bernoulli_toy(case, target):
 @pytest.mark.parametrize('case', CATEGORICAL_CASES, ids=_case_id)
 def test_categorical_toy(case):
   name, options, unbiased = case
-  f, logits = toys.categorical_f, toys.categorical_logits()
+  f, logits, exact = toys.categorical()
   gradients = toys.per_row_gradients(name, f, logits, seed=[7, 2],
                                      **_options(options, f, logits))
-  z = np.abs(toys.z_scores(gradients, toys.categorical_exact())).max()
+  z = np.abs(toys.z_scores(gradients, exact)).max()
   if unbiased:
     assert z < 4, z
   else:
@@ -79,7 +79,7 @@ def test_categorical_toy(case):
 
 def test_gumbel_rao_has_the_expectation_of_st_gumbel_softmax_and_less_variance():
   """Rao-Blackwellisation over the noise given the sample: same bias, less variance."""
-  f, logits = toys.categorical_f, toys.categorical_logits()
+  f, logits, _ = toys.categorical()
   st = toys.per_row_gradients('st_gumbel_softmax', f, logits, seed=[5, 1], temperature=0.5)
   rao = toys.per_row_gradients('gumbel_rao', f, logits, seed=[5, 2], temperature=0.5,
                                num_samples=10)
@@ -95,15 +95,12 @@ def test_rebar_and_relax_variance_after_tuning_is_below_the_score_functions():
   On this one-variable toy the tuned REBAR owes its low variance to its learned
   baseline (eta goes to about 0): see the next test.
   """
-  f = toys.bernoulli_f(0.499)
-  exact = toys.bernoulli_exact(0.499)
-  logits = toys.bernoulli_logits()
+  f, logits, exact = toys.bernoulli(0.499)
   score = toys.per_row_gradients('score_function', f, logits, seed=[9, 9])[:, 0]
-  for name, tunable in [('rebar', estimators.RebarParameters()),
-                        ('relax', estimators.RelaxControlVariate.mlp(2))]:
-    options = toys.options_for(name, tunable)
+  for name, options in [('rebar', {'parameters': estimators.RebarParameters()}),
+                        ('relax', {'control_variate': estimators.RelaxControlVariate.mlp(2)})]:
     before = toys.per_row_gradients(name, f, logits, seed=[9, 9], **options)[:, 0]
-    toys.tune(name, tunable, f, toys.bernoulli_logits(1000), steps=100)
+    toys.COMPARISON.tune(name, options, f, logits[:1000], steps=100, seed=1)
     after = toys.per_row_gradients(name, f, logits, seed=[9, 9], **options)[:, 0]
     assert after.var() < 0.1 * score.var(), (name, after.var(), score.var())
     assert after.var() < 0.1 * before.var()
@@ -115,8 +112,7 @@ def test_rebar_without_its_baseline_does_not_beat_the_score_function_on_the_toy(
   function's variance at t = 0.499 (the best is eta = 0, the score function
   itself): f at softmax(z / T) is a poor control variate for this f.
   """
-  f = toys.bernoulli_f(0.499)
-  logits = toys.bernoulli_logits()
+  f, logits, _ = toys.bernoulli(0.499)
   score = toys.per_row_gradients('score_function', f, logits, seed=[8, 8])[:, 0].var()
   for temperature in (0.1, 0.5, 2.):
     for eta in (-0.5, 0.2, 1.):
