@@ -1,6 +1,5 @@
 """ExpRelaxedCategorical: the Concrete distribution in log space (ExpConcrete)."""
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -73,18 +72,6 @@ class ExpRelaxedCategorical(temperature_logits_distribution.TemperatureLogitsDis
 
   def _event_shape_tensor(self):
     return tf.shape(self._named_parameter()[0])[-1:]
-
-  def _call_sample_n(self, sample_shape, seed, **kwargs):
-    """Eagerly, draws directly in the requested shape: TFP's route (draw
-    [prod(sample_shape), ...], then reshape) is a third of an eager `sample`
-    call. The noise stream and so the values are the same either way; graph
-    mode keeps TFP's route, which handles symbolic sample shapes."""
-    if not tf.executing_eagerly() or kwargs:
-      return super()._call_sample_n(sample_shape, seed, **kwargs)
-    sizes = [int(size) for size in np.reshape(sample_shape, [-1])]
-    if min(sizes, default=0) < 0:
-      raise ValueError(f'Argument `sample_shape` must be non-negative; got {sizes}.')
-    return self._sample_n(sizes, seed)
 
   def _sample_n(self, n, seed=None):
     x, _ = _sample_log_simplex(*self._compute_parameters(), n, seed)

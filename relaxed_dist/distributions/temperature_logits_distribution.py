@@ -6,6 +6,7 @@ dtype, parameters kept live when they are variables, and the checks behind
 `validate_args`. Subclasses set `EVENT_NDIMS` and the logits <-> probs maps.
 """
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -114,6 +115,18 @@ class TemperatureLogitsDistribution(tfd.AutoCompositeTensorDistribution):
     param, _ = self._named_parameter()
     return tf.broadcast_dynamic_shape(tf.shape(self._temperature),
                                       self._batch_part(tf.shape(param)))
+
+  def _call_sample_n(self, sample_shape, seed, **kwargs):
+    """Eagerly, draws directly in the requested shape: TFP's route (draw
+    [prod(sample_shape), ...], then reshape) is a third of an eager `sample`
+    call. The noise stream and so the values are the same either way; graph
+    mode keeps TFP's route, which handles symbolic sample shapes. `_sample_n` takes the list of ints as its `n`."""
+    if not tf.executing_eagerly() or kwargs:
+      return super()._call_sample_n(sample_shape, seed, **kwargs)
+    sizes = [int(size) for size in np.reshape(sample_shape, [-1])]
+    if min(sizes, default=0) < 0:
+      raise ValueError(f'Argument `sample_shape` must be non-negative; got {sizes}.')
+    return self._sample_n(sizes, seed)
 
   def _compute_parameters(self):
     """(temperature, logits) in the compute dtype; with a class axis the

@@ -1,4 +1,7 @@
-"""The TFP distribution contract, for both categorical relaxations."""
+"""The TFP distribution contract. What the four relaxations share runs for all
+of them (LOGITS is one row of 5 classes for the categorical ones, a batch of 5
+for the Bernoulli ones); what depends on the event shape runs per family, here
+for the categorical ones and in test_relaxed_bernoulli.py for the Bernoulli ones."""
 
 import numpy as np
 import pytest
@@ -8,17 +11,20 @@ import tensorflow_probability as tfp
 import relaxed_dist as rd
 from tests.distributions import checkpointing
 
-CLASSES = [rd.ExpRelaxedCategorical, rd.RelaxedOneHotCategorical]
+CATEGORICAL = [rd.ExpRelaxedCategorical, rd.RelaxedOneHotCategorical]
+EVERY_RELAXATION = CATEGORICAL + [rd.LogitRelaxedBernoulli, rd.RelaxedBernoulli]
 DTYPES = [tf.float16, tf.bfloat16, tf.float32, tf.float64]
 LOGITS = [-2., 2., 0., 1., -1.]
 
-pytestmark = pytest.mark.parametrize('cls', CLASSES, ids=lambda c: c.__name__)
+categorical = pytest.mark.parametrize('cls', CATEGORICAL, ids=lambda c: c.__name__)
+every_relaxation = pytest.mark.parametrize('cls', EVERY_RELAXATION, ids=lambda c: c.__name__)
 
 
 def finite(tensor):
   return np.all(np.isfinite(tf.cast(tensor, tf.float32).numpy()))
 
 
+@categorical
 @pytest.mark.parametrize('batch_shape', [(), (3,), (2, 3)])
 @pytest.mark.parametrize('sample_shape', [(), (4,), (2, 5)])
 @pytest.mark.parametrize('num_classes', [1, 2, 7])
@@ -34,6 +40,7 @@ def test_shapes(cls, batch_shape, sample_shape, num_classes):
   assert list(dist.batch_shape_tensor().numpy()) == list(batch_shape)
 
 
+@every_relaxation
 @pytest.mark.parametrize('sample_shape', [
     (), 4, [2, 3], np.int64(3), tf.TensorShape([2, 2]), tf.constant(4),
     tf.constant([2, 3]), [tf.constant(2), 3]], ids=str)
@@ -47,11 +54,13 @@ def test_eager_and_graph_samples_agree_for_every_sample_shape_form(cls, sample_s
   np.testing.assert_array_equal(eager, graph)
 
 
+@every_relaxation
 def test_negative_sample_shape_is_rejected(cls):
   with pytest.raises(ValueError, match=r'`sample_shape` must be non-negative; got \[2, -1\]'):
     cls(0.5, logits=LOGITS).sample([2, -1], seed=1)
 
 
+@categorical
 def test_shapes_known_only_at_run_time(cls):
   @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32),
                                 tf.TensorSpec([None], tf.float32),
@@ -70,6 +79,7 @@ def test_shapes_known_only_at_run_time(cls):
   np.testing.assert_allclose(difference, 0., atol=1e-4)
 
 
+@categorical
 def test_temperature_broadcasts_against_logits_batch(cls):
   dist = cls(tf.constant([0.5, 2.]), logits=tf.zeros([3, 1, 4]))
   assert dist.batch_shape == [3, 2]
@@ -83,6 +93,7 @@ def test_temperature_broadcasts_against_logits_batch(cls):
       dist.log_prob(dist.sample(seed=2))[1:, 0], rtol=1e-5)
 
 
+@categorical
 def test_slicing_copy_and_parameters(cls):
   dist = cls(tf.fill([4, 3], 0.7), probs=tf.fill([4, 3, 2], 0.5))
   assert dist[1:, 0].batch_shape == [3]
@@ -95,6 +106,7 @@ def test_slicing_copy_and_parameters(cls):
   assert dist.logits is None and dist.probs is not None
 
 
+@every_relaxation
 def test_composite_tensor_crosses_tf_function(cls):
   dist = cls(0.5, logits=LOGITS)
   assert isinstance(dist, tf.__internal__.CompositeTensor)
@@ -111,6 +123,7 @@ def test_composite_tensor_crosses_tf_function(cls):
   np.testing.assert_allclose(rebuilt.sample(seed=3), dist.sample(seed=3))
 
 
+@categorical
 def test_variable_temperature_anneals_without_retrace(cls):
   temperature = tf.Variable(5.)
   dist = cls(temperature, logits=LOGITS)
@@ -131,6 +144,7 @@ def test_variable_temperature_anneals_without_retrace(cls):
   assert hot < 0.6 < 0.95 < cold
 
 
+@every_relaxation
 def test_deferred_tensor_temperature_gets_gradient(cls):
   raw = tf.Variable(0.3)
   temperature = tfp.util.DeferredTensor(raw, tf.math.softplus)
@@ -143,6 +157,7 @@ def test_deferred_tensor_temperature_gets_gradient(cls):
   np.testing.assert_allclose(dist.temperature, np.log1p(np.exp(2.)), rtol=1e-6)
 
 
+@categorical
 def test_make_trainable(cls):
   dist = tfp.experimental.util.make_trainable(
       cls, batch_and_event_shape=[3, 4], seed=[1, 2])
@@ -154,6 +169,7 @@ def test_make_trainable(cls):
   assert all(g is not None and finite(g) for g in gradients)
 
 
+@categorical
 def test_event_space_bijector_round_trips(cls):
   dist = cls(0.5, logits=LOGITS)
   bijector = dist.experimental_default_event_space_bijector()
@@ -163,6 +179,7 @@ def test_event_space_bijector_round_trips(cls):
   assert finite(dist.log_prob(tf.constant(value.numpy())))
 
 
+@categorical
 def test_sample_and_log_prob_matches_log_prob(cls):
   dist = cls(0.3, logits=LOGITS)
   sample, log_prob = dist.experimental_sample_and_log_prob(100, seed=[4, 2])
@@ -170,6 +187,7 @@ def test_sample_and_log_prob_matches_log_prob(cls):
   np.testing.assert_allclose(dist.log_prob(sample), log_prob, rtol=1e-5)
 
 
+@every_relaxation
 def test_seeds_are_reproducible(cls):
   dist = cls(0.5, logits=LOGITS)
   same = [dist.sample(5, seed=s) for s in (7, 7, [1, 2], tf.constant([1, 2]))]
@@ -179,6 +197,7 @@ def test_seeds_are_reproducible(cls):
   assert not np.array_equal(dist.sample(5), dist.sample(5))
 
 
+@every_relaxation
 @pytest.mark.parametrize('dtype', DTYPES, ids=lambda d: d.name)
 def test_compiles_with_xla_in_every_dtype(cls, dtype):
   @tf.function(jit_compile=True)
@@ -188,7 +207,8 @@ def test_compiles_with_xla_in_every_dtype(cls, dtype):
       dist = cls(temperature, logits=logits)
       sample, log_prob = dist.experimental_sample_and_log_prob(16, seed=seed)
       fresh_log_prob = dist.log_prob(tf.stop_gradient(sample))
-      loss = tf.reduce_sum(log_prob) + tf.reduce_sum(fresh_log_prob)
+      loss = (tf.reduce_sum(log_prob) + tf.reduce_sum(fresh_log_prob)
+              + tf.reduce_sum(sample))
     return (sample, log_prob, fresh_log_prob) + tuple(
         tape.gradient(loss, [temperature, logits]))
 
@@ -203,6 +223,7 @@ def test_compiles_with_xla_in_every_dtype(cls, dtype):
   np.testing.assert_array_equal(outputs[0], again[0])
 
 
+@every_relaxation
 def test_runs_in_mirrored_strategy_with_a_sample_per_replica(cls):
   strategy = tf.distribute.MirroredStrategy(['/cpu:0', '/cpu:1'])
   assert strategy.num_replicas_in_sync == 2
@@ -223,5 +244,6 @@ def test_runs_in_mirrored_strategy_with_a_sample_per_replica(cls):
   assert all(finite(lp) for lp in strategy.experimental_local_results(log_probs))
 
 
+@every_relaxation
 def test_variable_parameters_survive_a_checkpoint(cls, tmp_path):
   checkpointing.assert_variable_parameters_survive_a_checkpoint(cls, LOGITS, tmp_path)
