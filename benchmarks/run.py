@@ -6,7 +6,7 @@ median over rounds is reported with ratios: the median of the per-round ratios
 and its bootstrap 90% interval, so that "equal within noise" can be read off.
 Seeds are tensors, so no compiler can fold the noise into a constant.
 
-    python benchmarks/run.py                 # the full grid, about 25 minutes on 2 cores
+    python benchmarks/run.py                 # the full grid, about 12 minutes on 2 cores
     python benchmarks/run.py --quick         # 32 x 10 only: the test suite's smoke run
 
 Writes benchmarks/out/results.json (or --out). Runs on the GPU when one is
@@ -243,15 +243,12 @@ def vae_train_step(rounds, seconds, jit_compile):
 
 
 PEAK_MEMORY_CODE = '''
-import os, sys, threading, time
+import os, sys
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import tensorflow as tf, tensorflow_probability as tfp, relaxed_dist as rd
 cls = {"relaxed_dist": rd.RelaxedOneHotCategorical,
        "tfp": tfp.distributions.RelaxedOneHotCategorical}[sys.argv[1]]
-page = os.sysconf("SC_PAGE_SIZE")
-def rss():
-  with open("/proc/self/statm") as statm:
-    return int(statm.read().split()[1]) * page
+device = "GPU:0" if tf.config.list_physical_devices("GPU") else "CPU:0"
 logits = tf.random.stateless_normal([1048576, 10], seed=[1, 2])
 @tf.function
 def step(logits, seed):
@@ -261,23 +258,17 @@ def step(logits, seed):
     loss = tf.reduce_sum(y[..., 0])
   return tape.gradient(loss, logits)
 step.get_concrete_function(logits, tf.constant([3, 4]))  # traced, not run
-baseline, peak, running = rss(), [0], [True]
-def poll():
-  while running[0]:
-    peak[0] = max(peak[0], rss())
-    time.sleep(0.0005)
-poller = threading.Thread(target=poll)
-poller.start()
+tf.config.experimental.reset_memory_stats(device)
+baseline = tf.config.experimental.get_memory_info(device)["current"]
 float(tf.reduce_sum(step(logits, tf.constant([1, 2]))))
-running[0] = False
-poller.join()
-print(peak[0] - baseline)
+print(tf.config.experimental.get_memory_info(device)["peak"] - baseline)
 '''
 
 
 def peak_memory_mib():
-  """Peak RSS (MiB) above the traced-but-not-run baseline during the first
-  sample + gradient at 1M x 10 (RSS polled every 0.5 ms), one process each."""
+  """Peak bytes held by TensorFlow's allocator (MiB) above what was held before
+  the first sample + gradient at 1M x 10 (the 40 MiB logits), one process each:
+  exact and repeatable, unlike the process's RSS."""
   result = {}
   for name in ('relaxed_dist', 'tfp'):
     output = subprocess.run([sys.executable, '-c', PEAK_MEMORY_CODE, name],
@@ -312,7 +303,7 @@ def main(argv=None):
           f'{row["seconds"]["inline"] * 1e3:.2f} ms, ours/inline {format_ratio(row["ratio"])}')
   memory = None if args.quick else peak_memory_mib()
   if memory:
-    print(f'peak RSS growth, sample + gradient at 1M x 10: ours {memory["relaxed_dist"]:.0f} '
+    print(f'peak allocator memory, sample + gradient at 1M x 10: ours {memory["relaxed_dist"]:.0f} '
           f'MiB, TFP {memory["tfp"]:.0f} MiB')
   args.out.mkdir(parents=True, exist_ok=True)
   results = dict(tensorflow=tf.__version__, tfp=tfp.__version__, device=device,

@@ -246,16 +246,22 @@ def test_fresh_zero_is_evaluated_at_tiny():
 
 
 @pytest.mark.skipif(not TFP_IS_025, reason='documents TFP 0.25 behaviour')
-def test_tfp_samples_bfloat16_only_with_ml_dtypes_0_7_or_later():
+def test_tfp_bfloat16_samples_only_with_ml_dtypes_0_7_and_has_no_log_prob_on_cpu():
   # TFP 0.25 asks numpy for finfo(bfloat16), which numpy answers only from
-  # ml_dtypes 0.7 on (TFP issue 1255); ours samples bfloat16 with any version.
+  # ml_dtypes 0.7 on (TFP issue 1255); its log_prob needs an Lgamma kernel that
+  # CPU TensorFlow lacks for bfloat16 outside XLA. Ours does both with any
+  # version (test_every_float_dtype_samples_evaluates_and_differentiates).
   tfp_dist = tfd.RelaxedOneHotCategorical(
       tf.constant(0.5, tf.bfloat16), logits=tf.constant(LOGITS, tf.bfloat16))
   if tuple(int(part) for part in ml_dtypes.__version__.split('.')[:2]) < (0, 7):
     with pytest.raises(ValueError, match='bfloat16'):
       tfp_dist.sample(seed=[1, 2])
-  else:
-    assert tfp_dist.sample(seed=[1, 2]).dtype == tf.bfloat16
+    return
+  y = tfp_dist.sample(seed=[1, 2])
+  assert y.dtype == tf.bfloat16
+  with pytest.raises((tf.errors.InvalidArgumentError, tf.errors.NotFoundError),
+                     match='Lgamma'):
+    tfp_dist.log_prob(y)
 
 
 @pytest.mark.parametrize('dtype', [tf.float16, tf.bfloat16, tf.float32, tf.float64])
