@@ -114,32 +114,17 @@ def is_masked(logits):
 
 
 def divide_by_temperature(logits, temperature):
-  """logits / T, as logits * (1 / T); an infinite logit stays infinite.
+  """logits / T, as logits * (1 / T) with `multiply_no_nan`.
 
-  A plain product would give T the derivative 0 * inf = NaN at an infinite
-  logit once a saturated softmax or sigmoid multiplies it by 0. When some
-  logit is infinite, a `tf.cond` takes f / T + (logits - f) instead, with f the
-  logits with their infinities set to 0: every derivative in T is 0 there, in
-  reverse mode, forward mode and at second order. (Not a boolean `tf.where`:
-  inside a `tf.cond`, TF's second-order gradient fails on a boolean
-  intermediate.)
-
-  Under XLA any op added here makes XLA on CPU fuse the Philox noise into this
-  product, which makes a sample 2-3x slower; XLA keeps `multiply_no_nan`, whose
-  derivative in T is 0 in first-order reverse mode only. (Multiplying also
-  beats dividing under XLA on CPU.)
+  At an infinite logit softmax and sigmoid saturate, so its upstream gradient
+  is 0; a plain product would hand the temperature 0 * inf = NaN there,
+  `multiply_no_nan` hands it 0. That covers first-order reverse mode only:
+  forward-mode and second derivatives in T stay NaN when a logit is infinite.
+  Every cure measured costs more than that niche is worth (README, Known
+  limitations). (Multiplying also beats dividing under XLA on CPU, which keeps
+  a division by a tensor as a division.)
   """
-  inverse_temperature = tf.math.reciprocal(temperature)
-  if in_xla_context():
-    return tf.math.multiply_no_nan(logits, inverse_temperature)
-
-  def with_infinite_logits():
-    finite_logits = tf.math.multiply_no_nan(
-        logits, tf.cast(tf.math.is_finite(logits), logits.dtype))
-    return finite_logits * inverse_temperature + (logits - finite_logits)
-
-  return tf.cond(tf.math.is_finite(tf.reduce_sum(logits)),
-                 lambda: logits * inverse_temperature, with_infinite_logits)
+  return tf.math.multiply_no_nan(logits, tf.math.reciprocal(temperature))
 
 
 def gumbel_perturbed_logits(logits, temperature, shape, seed):

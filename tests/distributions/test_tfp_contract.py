@@ -224,6 +224,42 @@ def test_compiles_with_xla_in_every_dtype(cls, dtype):
 
 
 @every_relaxation
+@pytest.mark.parametrize('in_function', [False, True])
+def test_samples_have_per_example_gradients_and_hessian_vector_products(cls, in_function):
+  # tf.vectorized_map (per-example gradients) and forward-over-reverse (Hessian-
+  # vector products) agree with a plain loop and with eager mode: the sampling
+  # path holds no tf.cond, which neither supports in graph mode.
+  weights = tf.Variable(tf.random.stateless_normal([2, 5], seed=[1, 2]))
+  inputs = tf.random.stateless_normal([4, 2], seed=[3, 4])
+  values = tf.range(1., 6.)
+
+  def loss(x):
+    logits = tf.linalg.matvec(weights, x, transpose_a=True)
+    return tf.reduce_sum(cls(0.5, logits=logits).sample(seed=[5, 6]) * values)
+
+  def per_example_gradient(x):
+    with tf.GradientTape() as tape:
+      value = loss(x)
+    return tape.gradient(value, weights)
+
+  def hessian_vector_product():
+    with tf.autodiff.ForwardAccumulator(weights, tf.ones_like(weights)) as accumulator:
+      with tf.GradientTape() as tape:
+        value = loss(inputs[0])
+      gradient = tape.gradient(value, weights)
+    # ZERO: a LogitRelaxedBernoulli sample is linear in the logits.
+    return accumulator.jvp(gradient, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+
+  run = tf.function if in_function else (lambda f: f)
+  np.testing.assert_allclose(
+      run(lambda: tf.vectorized_map(per_example_gradient, inputs))(),
+      tf.stack([per_example_gradient(x) for x in inputs]), rtol=1e-5, atol=1e-6)
+  hvp = run(hessian_vector_product)()
+  assert finite(hvp)
+  np.testing.assert_allclose(hvp, hessian_vector_product(), rtol=1e-5, atol=1e-6)
+
+
+@every_relaxation
 def test_runs_in_mirrored_strategy_with_a_sample_per_replica(cls):
   strategy = tf.distribute.MirroredStrategy(['/cpu:0', '/cpu:1'])
   assert strategy.num_replicas_in_sync == 2
