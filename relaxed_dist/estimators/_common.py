@@ -67,12 +67,15 @@ def gumbel_max(logits, seed, sample_shape=()):
 
 
 def temperature_and_sample(f, logits, seed, temperature):
-  """(logits, temperature, G, b): the checked arguments, and the Gumbel-max
-  sample that the temperature-controlled estimators share."""
+  """(logits, temperature, G, b): the checked arguments and the Gumbel noise in
+  the compute dtype (float32 for half types, where logits / T overflows
+  float16's 65504 already at logits 70 and T = 1e-3), and the Gumbel-max sample
+  b that the temperature-controlled estimators share, in the logits' dtype."""
   logits = checked_logits(f, logits)
-  temperature = checked_temperature(temperature, logits.dtype)
-  noise, hard = gumbel_max(logits, seeds(seed)[0])
-  return logits, temperature, noise, hard
+  compute_logits = tf.cast(logits, _numerics.compute_dtype(logits.dtype))
+  temperature = checked_temperature(temperature, compute_logits.dtype)
+  noise, hard = gumbel_max(compute_logits, seeds(seed)[0])
+  return compute_logits, temperature, noise, tf.cast(hard, logits.dtype)
 
 
 def log_prob(logits, hard):
@@ -97,6 +100,7 @@ def evaluate(f, z):
 
 
 def straight_through_estimate(f, hard, soft):
-  """Estimate with f evaluated at `hard` and differentiated as if at `soft`."""
-  loss = evaluate(f, value_with_gradient_of(hard, soft))
+  """Estimate with f evaluated at `hard` and differentiated as if at `soft`
+  (computed in the compute dtype, cast to that of `hard`)."""
+  loss = evaluate(f, value_with_gradient_of(hard, tf.cast(soft, hard.dtype)))
   return Estimate(tf.stop_gradient(loss), loss)

@@ -158,7 +158,11 @@ def _estimate(f, logits, seed, control, temperature, variables):
   variance gradient.
   """
   sample_seed, conditional_seed = _common.seeds(seed)
-  noise, hard = _common.gumbel_max(logits, sample_seed)
+  # The relaxations run in the compute dtype (float32 for half types, where
+  # logits / T overflows float16 already at logits 70 and T = 1e-3).
+  compute_dtype = _numerics.compute_dtype(logits.dtype)
+  noise, hard = _common.gumbel_max(tf.cast(logits, compute_dtype), sample_seed)
+  hard = tf.cast(hard, logits.dtype)
   loss = _common.evaluate(f, hard)
   watched = [_backing_variable(v) for v in variables]
 
@@ -169,10 +173,14 @@ def _estimate(f, logits, seed, control, temperature, variables):
       variance_tape.watch(watched)
       with tf.GradientTape() as tape:
         tape.watch(logits)
-        t = tf.cast(temperature(), logits.dtype)
-        c = control(tf.nn.softmax(_numerics.divide_by_temperature(logits + noise, t)))
-        z_tilde = conditional_gumbel(logits, hard, conditional_seed)
-        c_tilde = control(tf.nn.softmax(_numerics.divide_by_temperature(z_tilde, t)))
+        t = tf.cast(temperature(), compute_dtype)
+
+        def relaxed(z):
+          return tf.cast(tf.nn.softmax(_numerics.divide_by_temperature(z, t)), logits.dtype)
+
+        compute_logits = tf.cast(logits, compute_dtype)
+        c = control(relaxed(compute_logits + noise))
+        c_tilde = control(relaxed(conditional_gumbel(compute_logits, hard, conditional_seed)))
         difference = c - c_tilde
       score = hard - tf.nn.softmax(logits)  # d log p(b) / d logits
       g = (loss - c_tilde)[..., None] * score + tape.gradient(difference, logits)

@@ -20,5 +20,6 @@ def gumbel_softmax(f, logits, *, seed, temperature=1.0):
   logits, temperature, noise, hard = _common.temperature_and_sample(
       f, logits, seed, temperature)
   loss = tf.stop_gradient(_common.evaluate(f, hard))
-  relaxed_loss = _common.evaluate(f, tf.nn.softmax(_numerics.divide_by_temperature(logits + noise, temperature)))
+  relaxed = tf.nn.softmax(_numerics.divide_by_temperature(logits + noise, temperature))
+  relaxed_loss = _common.evaluate(f, tf.cast(relaxed, hard.dtype))
   return Estimate(loss, loss + (relaxed_loss - tf.stop_gradient(relaxed_loss)))

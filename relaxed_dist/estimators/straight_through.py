@@ -59,7 +59,8 @@ def reinmax(f, logits, *, seed, temperature=1.0):
   accurate), 1 evaluation of f. The paper recommends T >= 1.
   """
   logits, temperature, _, hard = _common.temperature_and_sample(f, logits, seed, temperature)
-  midpoint = (tf.nn.softmax(_numerics.divide_by_temperature(logits, temperature)) + hard) / 2.
+  midpoint = (tf.nn.softmax(_numerics.divide_by_temperature(logits, temperature))
+              + tf.cast(hard, logits.dtype)) / 2.
   # softmax at log(midpoint), with the identity gradient to the logits: value
   # midpoint, Jacobian J(midpoint).
   at_midpoint = tf.nn.softmax(

@@ -222,6 +222,35 @@ def test_every_float_dtype(name, dtype):
   assert np.all(np.isfinite(tf.cast(gradient, tf.float32)))
 
 
+@pytest.mark.parametrize('name', [name for name in NAMES if name != 'score_function'])
+@pytest.mark.parametrize('dtype', [tf.float16, tf.bfloat16], ids=lambda d: d.name)
+@pytest.mark.parametrize('temperature', [1e-3, 0.5])
+def test_half_types_estimate_what_float32_does_where_logits_over_t_overflow(
+    name, dtype, temperature):
+  # logits / T reaches 7e4 > float16's 65504: the relaxations run in float32,
+  # so the half-type loss and gradient are the float32 ones, rounded.
+  logits = tf.constant([[70., 0., -3., 1.], LOGITS], dtype)
+  temperature_option = {
+      'rebar': {'parameters': estimators.RebarParameters(temperature=temperature)},
+      'relax': {'control_variate': estimators.RelaxControlVariate.mlp(
+          len(LOGITS), temperature=temperature)},
+  }.get(name, {'temperature': temperature})
+
+  def loss_and_gradient(logits):
+    with tf.GradientTape() as tape:
+      tape.watch(logits)
+      estimate = estimators.get(name)(f, logits, seed=1, **temperature_option)
+    return estimate.loss, tape.gradient(estimate.surrogate, logits)
+
+  half_loss, half_gradient = loss_and_gradient(logits)
+  loss, gradient = loss_and_gradient(tf.cast(logits, tf.float32))
+  assert half_gradient.dtype == dtype
+  np.testing.assert_allclose(tf.cast(half_loss, tf.float32), loss, rtol=2e-2)
+  # atol: float16 flushes gradients below 6e-8 (down to 1e-18 here) to 0.
+  np.testing.assert_allclose(tf.cast(half_gradient, tf.float32), gradient, rtol=2e-2,
+                             atol=2e-2 * float(tf.reduce_max(tf.abs(gradient))) + 1e-6)
+
+
 def test_half_types_sample_a_rare_class_at_its_probability():
   """bfloat16 uniforms would cut the Gumbel tail at 5.5 and all but never draw
   p = sigmoid(-8) = 3.4e-4; the noise is drawn in float32."""
