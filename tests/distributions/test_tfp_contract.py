@@ -224,39 +224,50 @@ def test_compiles_with_xla_in_every_dtype(cls, dtype):
 
 
 @every_relaxation
-@pytest.mark.parametrize('in_function', [False, True])
-def test_samples_have_per_example_gradients_and_hessian_vector_products(cls, in_function):
-  # tf.vectorized_map (per-example gradients) and forward-over-reverse (Hessian-
-  # vector products) agree with a plain loop and with eager mode: the sampling
-  # path holds no tf.cond, which neither supports in graph mode.
+@pytest.mark.parametrize('quantity,mode', [
+    ('sample', 'eager'), ('sample', 'function'), ('sample', 'xla'), ('log_prob', 'xla')])
+def test_per_example_gradients_and_hessian_vector_products(cls, quantity, mode):
+  # tf.vectorized_map (per-example gradients) agrees with a loop, and forward-
+  # over-reverse Hessian-vector products with reverse-over-reverse ones. Samples
+  # hold no tf.cond, so this works in every mode; log_prob's tf.cond supports
+  # neither outside XLA (README, Known limitations).
   weights = tf.Variable(tf.random.stateless_normal([2, 5], seed=[1, 2]))
   inputs = tf.random.stateless_normal([4, 2], seed=[3, 4])
-  values = tf.range(1., 6.)
+  direction = tf.random.stateless_normal([2, 5], seed=[7, 8])
 
   def loss(x):
-    logits = tf.linalg.matvec(weights, x, transpose_a=True)
-    return tf.reduce_sum(cls(0.5, logits=logits).sample(seed=[5, 6]) * values)
+    dist = cls(0.5, logits=tf.linalg.matvec(weights, x, transpose_a=True))
+    sample = dist.sample(seed=[5, 6])
+    if quantity == 'log_prob':
+      return tf.reduce_sum(dist.log_prob(sample))
+    return tf.reduce_sum(sample * tf.range(1., 6.))
 
   def per_example_gradient(x):
     with tf.GradientTape() as tape:
       value = loss(x)
     return tape.gradient(value, weights)
 
-  def hessian_vector_product():
-    with tf.autodiff.ForwardAccumulator(weights, tf.ones_like(weights)) as accumulator:
-      with tf.GradientTape() as tape:
-        value = loss(inputs[0])
-      gradient = tape.gradient(value, weights)
-    # ZERO: a LogitRelaxedBernoulli sample is linear in the logits.
-    return accumulator.jvp(gradient, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+  def gradients_and_hessian_vector_products():
+    vectorized = tf.vectorized_map(per_example_gradient, inputs)
+    looped = tf.stack([per_example_gradient(x) for x in tf.unstack(inputs)])
+    zero = tf.UnconnectedGradients.ZERO  # a LogitRelaxedBernoulli sample is linear
+    with tf.autodiff.ForwardAccumulator(weights, direction) as accumulator:
+      with tf.GradientTape(persistent=True) as outer:
+        with tf.GradientTape() as inner:
+          value = loss(inputs[0])
+        gradient = inner.gradient(value, weights)
+        directional = tf.reduce_sum(gradient * direction)
+    forward_over_reverse = accumulator.jvp(gradient, unconnected_gradients=zero)
+    reverse_over_reverse = outer.gradient(directional, weights, unconnected_gradients=zero)
+    return vectorized, looped, forward_over_reverse, reverse_over_reverse
 
-  run = tf.function if in_function else (lambda f: f)
-  np.testing.assert_allclose(
-      run(lambda: tf.vectorized_map(per_example_gradient, inputs))(),
-      tf.stack([per_example_gradient(x) for x in inputs]), rtol=1e-5, atol=1e-6)
-  hvp = run(hessian_vector_product)()
-  assert finite(hvp)
-  np.testing.assert_allclose(hvp, hessian_vector_product(), rtol=1e-5, atol=1e-6)
+  run = gradients_and_hessian_vector_products
+  if mode != 'eager':
+    run = tf.function(run, jit_compile=mode == 'xla')
+  vectorized, looped, forward_over_reverse, reverse_over_reverse = run()
+  np.testing.assert_allclose(vectorized, looped, rtol=1e-5, atol=1e-6)
+  assert finite(forward_over_reverse)
+  np.testing.assert_allclose(forward_over_reverse, reverse_over_reverse, rtol=1e-4, atol=1e-5)
 
 
 @every_relaxation
