@@ -54,8 +54,10 @@ def gumbel_max(logits, seed, sample_shape=()):
   """(G, b): Gumbel noise and the one-hot sample b = one_hot(argmax(logits + G)).
 
   b ~ Categorical(softmax(logits)) (the Gumbel-max trick); both have shape
-  `sample_shape + logits.shape` and the dtype of `logits`. Half types draw the
-  noise and take the argmax in float32, whose Gumbel tails they cannot hold.
+  `sample_shape + logits.shape`. b has the dtype of `logits`, G the compute
+  dtype: half types draw the noise and take the argmax in float32, whose Gumbel
+  tails they cannot hold, and relax in float32 (logits / T overflows float16's
+  65504 already at logits 70 and T = 1e-3).
   """
   shape = tf.concat([tf.cast(sample_shape, tf.int32), tf.shape(logits)], 0)
   compute_dtype = _numerics.compute_dtype(logits.dtype)
@@ -63,19 +65,22 @@ def gumbel_max(logits, seed, sample_shape=()):
   num_classes = logits.shape[-1] if logits.shape[-1] is not None else tf.shape(logits)[-1]
   hard = tf.one_hot(tf.argmax(tf.cast(logits, compute_dtype) + noise, -1), num_classes,
                     dtype=logits.dtype)
-  return tf.cast(noise, logits.dtype), hard
+  return noise, hard
 
 
 def temperature_and_sample(f, logits, seed, temperature):
   """(logits, temperature, G, b): the checked arguments and the Gumbel noise in
-  the compute dtype (float32 for half types, where logits / T overflows
-  float16's 65504 already at logits 70 and T = 1e-3), and the Gumbel-max sample
-  b that the temperature-controlled estimators share, in the logits' dtype."""
+  the compute dtype, and the Gumbel-max sample b that the temperature-controlled
+  estimators share, in the logits' dtype (see `gumbel_max`)."""
   logits = checked_logits(f, logits)
-  compute_logits = tf.cast(logits, _numerics.compute_dtype(logits.dtype))
-  temperature = checked_temperature(temperature, compute_logits.dtype)
-  noise, hard = gumbel_max(compute_logits, seeds(seed)[0])
-  return compute_logits, temperature, noise, tf.cast(hard, logits.dtype)
+  noise, hard = gumbel_max(logits, seeds(seed)[0])
+  temperature = checked_temperature(temperature, noise.dtype)
+  return tf.cast(logits, noise.dtype), temperature, noise, hard
+
+
+def relaxation(perturbed, temperature, dtype):
+  """softmax(perturbed / T), computed in the dtype of `perturbed`, in `dtype`."""
+  return tf.cast(tf.nn.softmax(_numerics.divide_by_temperature(perturbed, temperature)), dtype)
 
 
 def log_prob(logits, hard):

@@ -30,7 +30,6 @@ import types
 import keras
 import tensorflow as tf
 
-from relaxed_dist import _numerics
 from relaxed_dist.estimators import _common
 from relaxed_dist.estimators.conditional_gumbel import conditional_gumbel
 from relaxed_dist.estimators.estimate import Estimate
@@ -158,11 +157,7 @@ def _estimate(f, logits, seed, control, temperature, variables):
   variance gradient.
   """
   sample_seed, conditional_seed = _common.seeds(seed)
-  # The relaxations run in the compute dtype (float32 for half types, where
-  # logits / T overflows float16 already at logits 70 and T = 1e-3).
-  compute_dtype = _numerics.compute_dtype(logits.dtype)
-  noise, hard = _common.gumbel_max(tf.cast(logits, compute_dtype), sample_seed)
-  hard = tf.cast(hard, logits.dtype)
+  noise, hard = _common.gumbel_max(logits, sample_seed)  # noise in the compute dtype
   loss = _common.evaluate(f, hard)
   watched = [_backing_variable(v) for v in variables]
 
@@ -173,14 +168,11 @@ def _estimate(f, logits, seed, control, temperature, variables):
       variance_tape.watch(watched)
       with tf.GradientTape() as tape:
         tape.watch(logits)
-        t = tf.cast(temperature(), compute_dtype)
-
-        def relaxed(z):
-          return tf.cast(tf.nn.softmax(_numerics.divide_by_temperature(z, t)), logits.dtype)
-
-        compute_logits = tf.cast(logits, compute_dtype)
-        c = control(relaxed(compute_logits + noise))
-        c_tilde = control(relaxed(conditional_gumbel(compute_logits, hard, conditional_seed)))
+        t = tf.cast(temperature(), noise.dtype)
+        compute_logits = tf.cast(logits, noise.dtype)
+        c = control(_common.relaxation(compute_logits + noise, t, logits.dtype))
+        z_tilde = conditional_gumbel(compute_logits, hard, conditional_seed)
+        c_tilde = control(_common.relaxation(z_tilde, t, logits.dtype))
         difference = c - c_tilde
       score = hard - tf.nn.softmax(logits)  # d log p(b) / d logits
       g = (loss - c_tilde)[..., None] * score + tape.gradient(difference, logits)

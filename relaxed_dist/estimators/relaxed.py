@@ -2,7 +2,6 @@
 
 import tensorflow as tf
 
-from relaxed_dist import _numerics
 from relaxed_dist.estimators import _common
 from relaxed_dist.estimators.estimate import Estimate
 
@@ -20,6 +19,5 @@ def gumbel_softmax(f, logits, *, seed, temperature=1.0):
   logits, temperature, noise, hard = _common.temperature_and_sample(
       f, logits, seed, temperature)
   loss = tf.stop_gradient(_common.evaluate(f, hard))
-  relaxed = tf.nn.softmax(_numerics.divide_by_temperature(logits + noise, temperature))
-  relaxed_loss = _common.evaluate(f, tf.cast(relaxed, hard.dtype))
+  relaxed_loss = _common.evaluate(f, _common.relaxation(logits + noise, temperature, hard.dtype))
   return Estimate(loss, loss + (relaxed_loss - tf.stop_gradient(relaxed_loss)))
