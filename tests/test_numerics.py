@@ -59,6 +59,33 @@ def test_gumbel_perturbed_logits_are_minus_inf_with_zero_gradient_when_masked():
                              rtol=1e-6)
 
 
+@pytest.mark.parametrize('logits_shape, temperature_shape', [
+    ([5, 2, 3], []), ([5, 2, 3], [2, 1]), ([3], [2, 1]), ([4, 2], [2]), ([2, 3], [1, 1, 1])])
+@pytest.mark.parametrize('mode', ['eager', 'function', 'xla'])
+def test_divide_by_temperature_has_the_quotients_value_and_gradients(
+    logits_shape, temperature_shape, mode):
+  # Its custom gradient sums over broadcast axes like the plain quotient's;
+  # logits may be a variable.
+  rng = np.random.default_rng(4)
+  logits = tf.Variable(rng.normal(size=logits_shape))
+  temperature = tf.constant(rng.uniform(0.2, 2., size=temperature_shape))
+  weights = tf.constant(rng.normal(size=np.broadcast_shapes(logits_shape, temperature_shape)))
+
+  def value_and_gradients(divide):
+    with tf.GradientTape() as tape:
+      tape.watch(temperature)
+      quotient = divide(logits, temperature)
+      loss = tf.reduce_sum(weights * quotient)
+    return (quotient,) + tuple(tape.gradient(loss, [logits, temperature]))
+
+  ours = value_and_gradients if mode == 'eager' else tf.function(
+      value_and_gradients, jit_compile=mode == 'xla')
+  for actual, expected in zip(ours(_numerics.divide_by_temperature),
+                              value_and_gradients(tf.math.divide)):
+    assert actual.shape == expected.shape
+    np.testing.assert_allclose(actual, expected, rtol=1e-12)
+
+
 @pytest.mark.parametrize('mode', ['eager', 'function', 'xla'])
 def test_masked_class_temperature_derivatives_are_finite_in_first_order_reverse_mode_only(mode):
   # d/dT of sum_k w_k softmax(l / T)_k with a -inf logit matches a float64
