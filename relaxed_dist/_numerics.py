@@ -114,42 +114,39 @@ def is_masked(logits):
 
 
 def divide_by_temperature(logits, temperature):
-  """logits / T, as logits * r with r = 1 / T, and a gradient that is finite
-  at infinite logits.
+  """logits / T, as `multiply_no_nan(logits, 1 / T)`.
 
   At an infinite logit softmax and sigmoid saturate, so its upstream gradient
-  g is 0, and the plain product's gradient for r, sum(logits * g), would be
-  0 * inf = NaN. Here it is sum(multiply_no_nan(logits, g)), which is 0 there.
-  That covers first-order reverse mode only: forward-mode and second
-  derivatives in T stay NaN when a logit is infinite; every cure measured
-  costs more than that niche is worth (README, Known limitations).
-
-  Eagerly that is `multiply_no_nan(logits, r)`, one op (a custom gradient
-  costs 70 us of Python per eager call). In a graph it is a custom gradient:
-  `multiply_no_nan` also selects on r == 0 in the product and in the logits'
-  gradient, and under XLA on CPU those selects make bfloat16 sample + log_prob
-  + gradient 1.4x slower. (Multiplying also beats dividing under XLA on CPU,
-  which keeps a division by a tensor as a division.)
+  is 0; a plain product would hand the temperature 0 * inf = NaN there,
+  `multiply_no_nan` hands it 0. That covers first-order reverse mode only:
+  forward-mode and second derivatives in T stay NaN when a logit is infinite.
+  Every cure measured costs more than that niche is worth (README, Known
+  limitations). (Multiplying also beats dividing under XLA on CPU, which keeps
+  a division by a tensor as a division.)
   """
   reciprocal = tf.math.reciprocal(temperature)
-  if tf.executing_eagerly():
-    return tf.math.multiply_no_nan(logits, reciprocal)
-  return _scale(tf.convert_to_tensor(logits), reciprocal)
+  if in_xla_context():
+    return _multiply_no_nan_for_xla(logits, reciprocal)
+  return tf.math.multiply_no_nan(logits, reciprocal)
 
 
 @tf.custom_gradient
-def _scale(x, r):
-  """x * r whose gradient for r skips the entries with a zero upstream gradient."""
+def _multiply_no_nan_for_xla(x, r):
+  """`multiply_no_nan(x, r)` whose gradient for x is g * r, not
+  `multiply_no_nan(g, r)`: under XLA on CPU that select on r == 0 made
+  bfloat16 sample + log_prob + gradient 1.4-1.5x slower (README, Performance).
+  The forward stays `multiply_no_nan`, whose derivative forward mode uses.
+
+  Only under XLA: each trace of a custom gradient registers a gradient
+  function that TensorFlow never frees, with the traced graph it holds
+  (tensorflow/tensorflow#27492), and a function compiled once is traced once.
+  """
   def gradient(upstream):
-    return (_sum_to_shape(upstream * r, tf.shape(x)),
-            _sum_to_shape(tf.math.multiply_no_nan(x, upstream), tf.shape(r)))
-  return x * r, gradient
-
-
-def _sum_to_shape(value, shape):
-  """`value` summed over the axes along which `shape` was broadcast to its shape."""
-  axes, _ = tf.raw_ops.BroadcastGradientArgs(s0=shape, s1=tf.shape(value))
-  return tf.reshape(tf.reduce_sum(value, axes), shape)
+    x_axes, r_axes = tf.raw_ops.BroadcastGradientArgs(s0=tf.shape(x), s1=tf.shape(r))
+    return (tf.reshape(tf.reduce_sum(upstream * r, x_axes), tf.shape(x)),
+            tf.reshape(tf.reduce_sum(tf.math.multiply_no_nan(x, upstream), r_axes),
+                       tf.shape(r)))
+  return tf.math.multiply_no_nan(x, r), gradient
 
 
 def gumbel_perturbed_logits(logits, temperature, shape, seed):

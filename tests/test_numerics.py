@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 from scipy import stats
 import tensorflow as tf
+from tensorflow.python.framework import ops  # pylint: disable=g-direct-tensorflow-import
 
+import relaxed_dist as rd
 from relaxed_dist import _numerics
 
 
@@ -117,6 +119,25 @@ def test_masked_class_temperature_derivatives_are_finite_in_first_order_reverse_
                         - loss(tf.constant(0.5 - step, tf.float64))) / (2. * step)
   np.testing.assert_allclose(first, central_difference, rtol=1e-8)
   assert np.isnan(forward) and np.isnan(second)
+
+
+@pytest.mark.parametrize('relax', [
+    lambda logits: rd.functional.gumbel_softmax(logits, 0.5, seed=[1, 2]),
+    lambda logits: rd.RelaxedOneHotCategorical(0.5, logits=logits).sample(seed=[1, 2])])
+def test_tracing_outside_xla_registers_no_gradient_function(relax):
+  # Each trace of a tf.custom_gradient registers a gradient function that
+  # TensorFlow never frees, and with it the traced graph (TensorFlow issue
+  # 27492), so divide_by_temperature uses one under XLA only.
+  def relaxation_and_gradient(logits):
+    with tf.GradientTape() as tape:
+      tape.watch(logits)
+      relaxed = relax(logits)
+    return tape.gradient(relaxed[..., 0], logits)
+
+  registered = len(ops.gradient_registry.list())
+  for size in range(1, 4):
+    tf.function(relaxation_and_gradient).get_concrete_function(tf.TensorSpec([size, 3]))
+  assert len(ops.gradient_registry.list()) == registered
 
 
 def test_any_python_int_is_a_seed():

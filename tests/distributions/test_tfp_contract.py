@@ -226,17 +226,19 @@ def test_compiles_with_xla_in_every_dtype(cls, dtype):
 @every_relaxation
 @pytest.mark.parametrize('quantity,mode', [
     ('sample', 'eager'), ('sample', 'function'), ('sample', 'xla'), ('log_prob', 'xla')])
-def test_per_example_gradients_and_hessian_vector_products(cls, quantity, mode):
+@pytest.mark.parametrize('masked', [False, True], ids=['', 'masked'])
+def test_per_example_gradients_and_hessian_vector_products(cls, quantity, mode, masked):
   # tf.vectorized_map (per-example gradients) agrees with a loop, and forward-
-  # over-reverse Hessian-vector products with reverse-over-reverse ones. Samples
-  # hold no tf.cond, so this works in every mode; log_prob's tf.cond supports
-  # neither outside XLA (README, Known limitations).
+  # over-reverse Hessian-vector products with reverse-over-reverse ones, also
+  # with a -inf logit. Samples hold no tf.cond, so this works in every mode;
+  # log_prob's tf.cond supports neither outside XLA (README, Known limitations).
   weights = tf.Variable(tf.random.stateless_normal([2, 5], seed=[1, 2]))
   inputs = tf.random.stateless_normal([4, 2], seed=[3, 4])
   direction = tf.random.stateless_normal([2, 5], seed=[7, 8])
+  mask = tf.constant([0., -np.inf, 0., 0., 0.] if masked else [0.] * 5)
 
   def loss(x):
-    dist = cls(0.5, logits=tf.linalg.matvec(weights, x, transpose_a=True))
+    dist = cls(0.5, logits=tf.linalg.matvec(weights, x, transpose_a=True) + mask)
     sample = dist.sample(seed=[5, 6])
     if quantity == 'log_prob':
       return tf.reduce_sum(dist.log_prob(sample))
