@@ -192,7 +192,9 @@ def _estimate(f, logits, seed, control, temperature, variables):
     return (g, tf.zeros_like(variance)), grad_fn
 
   g, zero = gradient_and_zero(tf.stop_gradient(logits), tf.stop_gradient(loss))
-  linear = tf.reduce_sum(tf.stop_gradient(g) * (logits - tf.stop_gradient(logits)), -1)
+  # logits - stop_gradient(logits) would be NaN at a masked (-inf) logit.
+  zero_with_logits_gradient = _common.value_with_gradient_of(tf.zeros_like(logits), logits)
+  linear = tf.reduce_sum(tf.stop_gradient(g) * zero_with_logits_gradient, -1)
   return Estimate(tf.stop_gradient(loss), loss + linear + zero)
 
 

@@ -208,6 +208,8 @@ def test_masked_classes_are_never_sampled_and_gradients_are_finite(name):
   # The estimator's own variables (REBAR's and RELAX's temperature) too.
   assert all(g is None or np.all(np.isfinite(g)) for g in gradients[1:])
   assert all(np.all(z.numpy()[..., 1] == 0.) for z in seen)
+  # The surrogate's value is the loss (REBAR's and RELAX's were NaN here).
+  np.testing.assert_array_equal(estimate.surrogate, estimate.loss)
 
 
 @pytest.mark.parametrize('dtype', [tf.float16, tf.bfloat16, tf.float64], ids=lambda d: d.name)
