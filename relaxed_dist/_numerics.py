@@ -135,11 +135,12 @@ def _multiply_no_nan_for_xla(x, r):
   """`multiply_no_nan(x, r)` whose gradient for x is g * r, not
   `multiply_no_nan(g, r)`: under XLA on CPU that select on r == 0 made
   bfloat16 sample + log_prob + gradient 1.4-1.5x slower (README, Performance).
-  The forward stays `multiply_no_nan`, whose derivative forward mode uses.
 
-  Only under XLA: each trace of a custom gradient registers a gradient
-  function that TensorFlow never frees, with the traced graph it holds
-  (tensorflow/tensorflow#27492), and a function compiled once is traced once.
+  Forward mode inside the compiled function differentiates the forward op,
+  `multiply_no_nan`; an accumulator outside it takes this gradient, whose ops
+  are as finite at a -inf x. Only under XLA: each trace of a custom gradient
+  registers a gradient function that TensorFlow never frees, holding the
+  traced graph (tensorflow/tensorflow#27492; README, Known limitations).
   """
   def gradient(upstream):
     x_axes, r_axes = tf.raw_ops.BroadcastGradientArgs(s0=tf.shape(x), s1=tf.shape(r))
