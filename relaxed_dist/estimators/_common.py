@@ -78,9 +78,11 @@ def temperature_and_sample(f, logits, seed, temperature):
   return tf.cast(logits, noise.dtype), temperature, noise, hard
 
 
-def relaxation(perturbed, temperature, dtype):
-  """softmax(perturbed / T), computed in the dtype of `perturbed`, in `dtype`."""
-  return tf.cast(tf.nn.softmax(_numerics.divide_by_temperature(perturbed, temperature)), dtype)
+def relaxation(perturbed, temperature, dtype=None):
+  """softmax(perturbed / T), computed in the dtype of `perturbed`, returned in
+  `dtype` (default: that one)."""
+  soft = tf.nn.softmax(_numerics.divide_by_temperature(perturbed, temperature))
+  return soft if dtype is None else tf.cast(soft, dtype)
 
 
 def log_prob(logits, hard):

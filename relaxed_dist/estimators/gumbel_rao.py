@@ -2,7 +2,6 @@
 
 import tensorflow as tf
 
-from relaxed_dist import _numerics
 from relaxed_dist.estimators import _common
 from relaxed_dist.estimators.conditional_gumbel import conditional_gumbel
 
@@ -22,5 +21,5 @@ def gumbel_rao(f, logits, *, seed, temperature=1.0, num_samples=10):
                                  [num_samples])
   perturbed = _common.value_with_gradient_of(
       perturbed, tf.broadcast_to(logits, tf.shape(perturbed)))
-  soft = tf.reduce_mean(tf.nn.softmax(_numerics.divide_by_temperature(perturbed, temperature)), 0)
+  soft = tf.reduce_mean(_common.relaxation(perturbed, temperature), 0)
   return _common.straight_through_estimate(f, hard, soft)

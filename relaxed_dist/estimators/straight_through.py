@@ -9,7 +9,6 @@ import numbers
 
 import tensorflow as tf
 
-from relaxed_dist import _numerics
 from relaxed_dist.estimators import _common
 
 
@@ -19,7 +18,7 @@ def straight_through(f, logits, *, seed, temperature=1.0):
   grad = (d softmax(logits / T) / d logits)^T df/db. Biased, 1 evaluation of f.
   """
   logits, temperature, _, hard = _common.temperature_and_sample(f, logits, seed, temperature)
-  return _common.straight_through_estimate(f, hard, tf.nn.softmax(_numerics.divide_by_temperature(logits, temperature)))
+  return _common.straight_through_estimate(f, hard, _common.relaxation(logits, temperature))
 
 
 def st_gumbel_softmax(f, logits, *, seed, temperature=1.0):
@@ -31,7 +30,7 @@ def st_gumbel_softmax(f, logits, *, seed, temperature=1.0):
   logits, temperature, noise, hard = _common.temperature_and_sample(
       f, logits, seed, temperature)
   return _common.straight_through_estimate(
-      f, hard, tf.nn.softmax(_numerics.divide_by_temperature(logits + noise, temperature)))
+      f, hard, _common.relaxation(logits + noise, temperature))
 
 
 def gapped_straight_through(f, logits, *, seed, temperature=1.0, gap=1.0):
@@ -46,8 +45,7 @@ def gapped_straight_through(f, logits, *, seed, temperature=1.0, gap=1.0):
   logits, temperature, _, hard = _common.temperature_and_sample(f, logits, seed, temperature)
   top = tf.reduce_max(logits, -1, keepdims=True)
   gapped = tf.where(hard > 0, top, tf.minimum(logits, top - tf.cast(gap, logits.dtype)))
-  soft = tf.nn.softmax(_numerics.divide_by_temperature(
-      _common.value_with_gradient_of(gapped, logits), temperature))
+  soft = _common.relaxation(_common.value_with_gradient_of(gapped, logits), temperature)
   return _common.straight_through_estimate(f, hard, soft)
 
 
@@ -59,8 +57,7 @@ def reinmax(f, logits, *, seed, temperature=1.0):
   accurate), 1 evaluation of f. The paper recommends T >= 1.
   """
   logits, temperature, _, hard = _common.temperature_and_sample(f, logits, seed, temperature)
-  midpoint = (tf.nn.softmax(_numerics.divide_by_temperature(logits, temperature))
-              + tf.cast(hard, logits.dtype)) / 2.
+  midpoint = (_common.relaxation(logits, temperature) + tf.cast(hard, logits.dtype)) / 2.
   # softmax at log(midpoint), with the identity gradient to the logits: value
   # midpoint, Jacobian J(midpoint).
   at_midpoint = tf.nn.softmax(
