@@ -66,8 +66,8 @@ def test_gumbel_perturbed_logits_are_minus_inf_with_zero_gradient_when_masked():
 @pytest.mark.parametrize('mode', ['eager', 'function', 'xla'])
 def test_divide_by_temperature_has_the_quotients_value_and_gradients(
     logits_shape, temperature_shape, mode):
-  # Its custom gradient sums over broadcast axes like the plain quotient's;
-  # logits may be a variable.
+  # Its custom gradient (under XLA) sums over broadcast axes like the plain
+  # quotient's; logits may be a variable.
   rng = np.random.default_rng(4)
   logits = tf.Variable(rng.normal(size=logits_shape))
   temperature = tf.constant(rng.uniform(0.2, 2., size=temperature_shape))
