@@ -123,8 +123,14 @@ def divide_by_temperature(logits, temperature):
   Every cure measured costs more than that niche is worth (README, Known
   limitations). (Multiplying also beats dividing under XLA on CPU, which keeps
   a division by a tensor as a division.)
+
+  1/T is held at or above the smallest normal number: past T = 1/tiny
+  (8.5e37 in float32, and at T = inf) it would flush to 0, and
+  `multiply_no_nan` would then give a masked class's -inf logit the value 0,
+  and that class mass.
   """
-  reciprocal = tf.math.reciprocal(temperature)
+  reciprocal = tf.maximum(tf.math.reciprocal(temperature),
+                          tf.constant(finfo(temperature.dtype).tiny, temperature.dtype))
   if in_xla_context():
     return _multiply_no_nan_for_xla(logits, reciprocal)
   return tf.math.multiply_no_nan(logits, reciprocal)

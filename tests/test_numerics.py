@@ -89,6 +89,32 @@ def test_divide_by_temperature_has_the_quotients_value_and_gradients(
 
 
 @pytest.mark.parametrize('mode', ['eager', 'function', 'xla'])
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+def test_infinite_logits_keep_their_limits_at_any_temperature(dtype, mode):
+  # Past T = 1/tiny, 1/T flushes to 0 unless held at tiny: a masked class got
+  # mass 1/K and Bernoulli logits of +-inf sampled 1/2. At T -> inf a sample
+  # tends to the uniform point over the live classes, and to 0 / 1 at -inf / +inf.
+  masked = np.array([[0., -np.inf, 1., 2.]], dtype)
+  signs = np.array([-np.inf, 0., np.inf], dtype)
+  temperatures = [np.finfo(dtype).max, np.inf, 2 / np.finfo(dtype).tiny, 1e30]
+
+  def samples(temperature):
+    return (rd.functional.gumbel_softmax(masked, temperature, seed=1),
+            rd.RelaxedOneHotCategorical(temperature, logits=masked).sample(seed=2),
+            rd.functional.gumbel_sigmoid(signs, temperature, seed=3),
+            rd.RelaxedBernoulli(temperature, logits=signs).sample(seed=4))
+  run = samples if mode == 'eager' else tf.function(samples, jit_compile=mode == 'xla')
+  for temperature in temperatures:
+    categorical, distribution, sigmoid, bernoulli = run(tf.constant(temperature, dtype))
+    for sample in (categorical, distribution):
+      assert sample.numpy()[0, 1] == 0.
+      np.testing.assert_allclose(sample.numpy()[0, [0, 2, 3]], 1 / 3, rtol=1e-6)
+    for sample in (sigmoid, bernoulli):
+      np.testing.assert_array_equal(sample.numpy()[[0, 2]], [0., 1.])
+      np.testing.assert_allclose(sample.numpy()[1], 0.5, rtol=1e-6)
+
+
+@pytest.mark.parametrize('mode', ['eager', 'function', 'xla'])
 def test_masked_class_temperature_derivatives_are_finite_in_first_order_reverse_mode_only(mode):
   # d/dT of sum_k w_k softmax(l / T)_k with a -inf logit matches a float64
   # central difference; forward mode and the second derivative are NaN there.
