@@ -114,7 +114,8 @@ def is_masked(logits):
 
 
 def divide_by_temperature(logits, temperature):
-  """logits / T, as `multiply_no_nan(logits, 1 / T)`.
+  """logits / T, as `multiply_no_nan(logits, 1 / min(T, 1 / tiny))`; T is
+  float32 or float64 (the compute dtype), tiny its smallest normal number.
 
   At an infinite logit softmax and sigmoid saturate, so its upstream gradient
   is 0; a plain product would hand the temperature 0 * inf = NaN there,
@@ -124,13 +125,13 @@ def divide_by_temperature(logits, temperature):
   limitations). (Multiplying also beats dividing under XLA on CPU, which keeps
   a division by a tensor as a division.)
 
-  1/T is held at or above the smallest normal number: past T = 1/tiny
-  (8.5e37 in float32, and at T = inf) it would flush to 0, and
-  `multiply_no_nan` would then give a masked class's -inf logit the value 0,
-  and that class mass.
+  T is held at 1/tiny (8.5e37 in float32) at most: past it 1/T is subnormal
+  and flushes to 0, at T = inf it is 0, and `multiply_no_nan` would then turn
+  an infinite logit into 0 (a masked class got mass, a Bernoulli logit of
+  +-inf sampled 1/2). 1/(1/tiny) is tiny exactly.
   """
-  reciprocal = tf.maximum(tf.math.reciprocal(temperature),
-                          tf.constant(finfo(temperature.dtype).tiny, temperature.dtype))
+  largest = tf.constant(1 / finfo(temperature.dtype).tiny, temperature.dtype)
+  reciprocal = tf.math.reciprocal(tf.minimum(temperature, largest))
   if in_xla_context():
     return _multiply_no_nan_for_xla(logits, reciprocal)
   return tf.math.multiply_no_nan(logits, reciprocal)
