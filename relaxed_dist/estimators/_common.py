@@ -25,11 +25,16 @@ def checked_logits(f, logits):
   return logits
 
 
-def checked_temperature(temperature, dtype):
-  """A positive temperature as a tensor of `dtype` (variables are read now)."""
+def checked_temperature(temperature, dtype, logits):
+  """A positive temperature as a tensor of `dtype` (variables are read now):
+  a scalar, or one per example, broadcasting against `logits[..., 0]` and
+  returned with a trailing axis for the class axis."""
   temperature = tf.cast(tf.convert_to_tensor(temperature, dtype_hint=dtype), dtype)
   _parameters.check_static_temperature(temperature)
-  return temperature
+  if temperature.shape.rank == 0:
+    return temperature
+  _parameters.check_broadcastable(temperature, logits, 'logits', event_ndims=1)
+  return tf.expand_dims(temperature, -1)
 
 
 def checked_count(name, value, minimum=1):
@@ -74,7 +79,7 @@ def temperature_and_sample(f, logits, seed, temperature):
   estimators share, in the logits' dtype (see `gumbel_max`)."""
   logits = checked_logits(f, logits)
   noise, hard = gumbel_max(logits, seeds(seed)[0])
-  temperature = checked_temperature(temperature, noise.dtype)
+  temperature = checked_temperature(temperature, noise.dtype, logits)
   return tf.cast(logits, noise.dtype), temperature, noise, hard
 
 

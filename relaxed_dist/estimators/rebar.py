@@ -126,9 +126,9 @@ def rebar(f, logits, *, seed, parameters=None):
     raise TypeError('Argument `parameters` must be None or a RebarParameters; got '
                     f'{type(parameters).__name__}.')
 
-  def control(relaxed):
-    eta, baseline = (tf.cast(v, relaxed.dtype) for v in (parameters.eta, parameters.baseline))
-    return eta * _common.evaluate(f, relaxed) + baseline
+  def control(relaxed, dtype):
+    eta, baseline = (tf.cast(v, dtype) for v in (parameters.eta, parameters.baseline))
+    return eta * tf.cast(_common.evaluate(f, relaxed), dtype) + baseline
 
   return _estimate(f, logits, seed, control, lambda: parameters.temperature,
                    parameters.trainable_variables)
@@ -145,16 +145,18 @@ def relax(f, logits, *, seed, control_variate):
   if not isinstance(control_variate, RelaxControlVariate):
     raise TypeError('Argument `control_variate` must be a RelaxControlVariate; got '
                     f'{type(control_variate).__name__}.')
-  return _estimate(f, logits, seed, control_variate,
+  return _estimate(f, logits, seed, lambda relaxed, dtype: tf.cast(control_variate(relaxed), dtype),
                    lambda: control_variate.temperature, control_variate.trainable_variables)
 
 
 def _estimate(f, logits, seed, control, temperature, variables):
-  """The Estimate for c(z) = control(softmax(z / temperature())).
+  """The Estimate for c(z) = control(softmax(z / temperature()), compute dtype).
 
   `temperature` is a callable so that the variables it reads are read under the
   variance tape; `variables` are the estimator's own, which alone receive the
-  variance gradient.
+  variance gradient. f sees the logits' dtype; g, its square and their
+  gradients are taken in the compute dtype (float32 for half types), where
+  sum_k g_k^2 of a float16 estimate does not overflow.
   """
   sample_seed, conditional_seed = _common.seeds(seed)
   noise, hard = _common.gumbel_max(logits, sample_seed)  # noise in the compute dtype
@@ -164,18 +166,20 @@ def _estimate(f, logits, seed, control, temperature, variables):
   @tf.custom_gradient
   def gradient_and_zero(logits, loss):
     """(g, 0): the per-example estimate and a zero carrying d sum_k g_k^2."""
+    dtype = noise.dtype
+    compute_logits = tf.cast(logits, dtype)
     with tf.GradientTape(persistent=True, watch_accessed_variables=False) as variance_tape:
       variance_tape.watch(watched)
       with tf.GradientTape() as tape:
-        tape.watch(logits)
-        t = tf.cast(temperature(), noise.dtype)
-        compute_logits = tf.cast(logits, noise.dtype)
-        c = control(_common.relaxation(compute_logits + noise, t, logits.dtype))
+        tape.watch(compute_logits)
+        t = tf.cast(temperature(), dtype)
+        c = control(_common.relaxation(compute_logits + noise, t, logits.dtype), dtype)
         z_tilde = conditional_gumbel(compute_logits, hard, conditional_seed)
-        c_tilde = control(_common.relaxation(z_tilde, t, logits.dtype))
+        c_tilde = control(_common.relaxation(z_tilde, t, logits.dtype), dtype)
         difference = c - c_tilde
-      score = hard - tf.nn.softmax(logits)  # d log p(b) / d logits
-      g = (loss - c_tilde)[..., None] * score + tape.gradient(difference, logits)
+      score = tf.cast(hard, dtype) - tf.nn.softmax(compute_logits)  # d log p(b) / d logits
+      g = ((tf.cast(loss, dtype) - c_tilde)[..., None] * score
+           + tape.gradient(difference, compute_logits))
       variance = tf.reduce_sum(tf.square(g), -1)
 
     def grad_fn(unused_d_g, d_zero, variables=None):
@@ -186,10 +190,11 @@ def _estimate(f, logits, seed, control, temperature, variables):
       if d_zero is not None and watched:
         gradients = dict(zip(
             (v.ref() for v in watched),
-            variance_tape.gradient(variance, watched, output_gradients=d_zero)))
+            variance_tape.gradient(variance, watched,
+                                   output_gradients=tf.cast(d_zero, dtype))))
       return no_input_gradients, [gradients.get(v.ref()) for v in variables]
 
-    return (g, tf.zeros_like(variance)), grad_fn
+    return (tf.cast(g, logits.dtype), tf.zeros_like(loss)), grad_fn
 
   g, zero = gradient_and_zero(tf.stop_gradient(logits), tf.stop_gradient(loss))
   # logits - stop_gradient(logits) would be NaN at a masked (-inf) logit.

@@ -253,6 +253,46 @@ def test_half_types_estimate_what_float32_does_where_logits_over_t_overflow(
                              atol=2e-2 * float(tf.reduce_max(tf.abs(gradient))) + 1e-6)
 
 
+@pytest.mark.parametrize('name', ['rebar', 'relax'])
+def test_half_types_tune_with_the_float32_variance_gradient(name):
+  # Per example, sum_k g_k^2 reaches about 1e5 here, past float16's 65504: it
+  # and its gradient are taken in float32 (they were inf and NaN in float16).
+  def tuning_gradients(dtype):
+    variables = {'rebar': lambda: estimators.RebarParameters(eta=0.5),
+                 'relax': lambda: estimators.RelaxControlVariate.mlp(len(LOGITS), seed=0)}[name]()
+    option = {'rebar': 'parameters', 'relax': 'control_variate'}[name]
+    with tf.GradientTape() as tape:
+      estimate = estimators.get(name)(lambda z: 100. * f(z), tf.constant([LOGITS] * 64, dtype),
+                                      seed=3, **{option: variables})
+      objective = tf.reduce_mean(tf.cast(estimate.surrogate, tf.float32))
+    return tape.gradient(objective, variables.trainable_variables)
+
+  for half, full in zip(tuning_gradients(tf.float16), tuning_gradients(tf.float32)):
+    np.testing.assert_allclose(half, full, rtol=2e-2, atol=2e-2 * np.max(np.abs(full)))
+
+
+TEMPERED = ['straight_through', 'gumbel_softmax', 'st_gumbel_softmax', 'gumbel_rao', 'reinmax',
+            'gapped_straight_through']
+
+
+@pytest.mark.parametrize('name', TEMPERED)
+def test_a_temperature_per_example_applies_to_that_example(name):
+  # It was applied along the class axis instead.
+  logits = tf.constant([LOGITS, [1., 0.5, -1., 2.]])
+
+  def loss_and_gradient(temperature):
+    with tf.GradientTape() as tape:
+      tape.watch(logits)
+      estimate = estimators.get(name)(f, logits, seed=1, temperature=temperature)
+    return estimate.loss.numpy(), tape.gradient(estimate.surrogate, logits).numpy()
+
+  loss, gradient = loss_and_gradient(tf.constant([0.5, 2.]))
+  for row, temperature in enumerate([0.5, 2.]):
+    row_loss, row_gradient = loss_and_gradient(temperature)
+    assert loss[row] == row_loss[row]
+    np.testing.assert_allclose(gradient[row], row_gradient[row], rtol=1e-6)
+
+
 def test_half_types_sample_a_rare_class_at_its_probability():
   """bfloat16 uniforms would cut the Gumbel tail at 5.5 and all but never draw
   p = sigmoid(-8) = 3.4e-4; the noise is drawn in float32."""
@@ -298,6 +338,9 @@ def test_leave_one_out_baseline_is_the_mean_of_the_other_samples():
     (lambda: estimators.reinmax(f, 1., seed=1), ValueError, '`logits` must have rank at least 1'),
     (lambda: estimators.gumbel_softmax(f, LOGITS, seed=1, temperature=0.), ValueError,
      '`temperature` must be positive.*got 0'),
+    (lambda: estimators.straight_through(f, [LOGITS] * 2, seed=1, temperature=[1., 2., 3.]),
+     ValueError, r'`temperature` \(shape \(3,\)\) must broadcast against `logits\[..., 0\]` '
+     r'\(shape \(2,\)\)'),
     (lambda: estimators.gumbel_rao(f, LOGITS, seed=1, num_samples=0), ValueError,
      '`num_samples` must be an integer >= 1; got 0'),
     (lambda: estimators.score_function(f, LOGITS, seed=1, baseline='mean'), ValueError,
