@@ -27,13 +27,21 @@ def checked_logits(f, logits):
 
 def checked_temperature(temperature, dtype, logits):
   """A positive temperature as a tensor of `dtype` (variables are read now):
-  a scalar, or one per example, broadcasting against `logits[..., 0]` and
-  returned with a trailing axis for the class axis."""
+  a scalar, or one per example, broadcasting to the shape of `logits[..., 0]`
+  and returned with a trailing axis for the class axis."""
   temperature = tf.cast(tf.convert_to_tensor(temperature, dtype_hint=dtype), dtype)
   _parameters.check_static_temperature(temperature)
   if temperature.shape.rank == 0:
     return temperature
-  _parameters.check_broadcastable(temperature, logits, 'logits', event_ndims=1)
+  batch_shape = logits.shape[:-1]
+  try:
+    fits = tf.broadcast_static_shape(temperature.shape, batch_shape).is_compatible_with(
+        batch_shape)
+  except ValueError:
+    fits = False
+  if not fits:
+    raise ValueError(f'Argument `temperature` (shape {temperature.shape}) must be a scalar '
+                     f'or broadcast to the shape of `logits[..., 0]`, {batch_shape}.')
   return tf.expand_dims(temperature, -1)
 
 
