@@ -82,6 +82,27 @@ def check_broadcastable(temperature, param, name, event_ndims):
         f'against {where} (shape {batch_shape}).') from None
 
 
+def check_temperature_fits(temperature, logits, axis=None):
+  """For functions that return one value per logit (not distributions, whose
+  batch a temperature may extend): a scalar temperature, or one that
+  broadcasts to the shape of `logits` without its class `axis` (None: no
+  class axis) and does not extend it."""
+  if temperature.shape.rank == 0 or logits.shape.rank is None:
+    return
+  shape = logits.shape
+  if axis is not None:
+    axis %= shape.rank
+    shape = shape[:axis].concatenate(shape[axis + 1:])
+  try:
+    fits = tf.broadcast_static_shape(temperature.shape, shape).is_compatible_with(shape)
+  except ValueError:
+    fits = False
+  if not fits:
+    where = '`logits`' if axis is None else '`logits` without its class axis'
+    raise ValueError(f'Argument `temperature` (shape {temperature.shape}) must be a scalar '
+                     f'or broadcast to the shape of {where}, {shape}.')
+
+
 def static_value(value):
   """NumPy value of a constant tensor, else None (variables are never static)."""
   if value is None or is_ref(value):

@@ -62,6 +62,7 @@ def gumbel_softmax(logits, temperature=1.0, hard=False, axis=-1, seed=None):
     A tensor of the shape and dtype of `logits`.
   """
   logits, temperature = _logits_and_temperature(logits, temperature)
+  _parameters.check_temperature_fits(temperature, logits, axis)
   if temperature.shape.rank != 0:
     temperature = tf.expand_dims(temperature, _negative_axis(axis, logits))
   z = _numerics.gumbel_perturbed_logits(
@@ -91,6 +92,7 @@ def gumbel_sigmoid(logits, temperature=1.0, hard=False, seed=None):
     A tensor of the shape and dtype of `logits`.
   """
   logits, temperature = _logits_and_temperature(logits, temperature, event_rank=0)
+  _parameters.check_temperature_fits(temperature, logits)
   z = _numerics.logistic_perturbed_logits(
       tf.cast(logits, temperature.dtype), temperature, tf.shape(logits), seed)
   soft = tf.cast(tf.math.sigmoid(z), logits.dtype)

@@ -40,6 +40,13 @@ def test_temperature_tensor_broadcasts_against_logits_without_the_class_axis():
   assert np.all(tf.reduce_max(y[1], -1) > 0.99)  # cold: near one-hot
   columns = rd.gumbel_softmax(logits, tf.fill([2, 4], 0.5), axis=1, seed=1)
   np.testing.assert_allclose(tf.reduce_sum(columns, 1), 1., rtol=1e-5)
+  # A shape that would extend the output's (it was [2, 2, 4] here) or not
+  # broadcast (an op error before) is named.
+  for function, bad in [(rd.gumbel_softmax, [[1.], [2.]]), (rd.gumbel_softmax, [1., 2., 3.]),
+                        (rd.gumbel_sigmoid, [1., 2.])]:
+    with pytest.raises(ValueError, match=r'`temperature` \(shape \(\d.*\)\) must be a scalar '
+                                         r'or broadcast to the shape of `logits'):
+      function(tf.zeros([2, 4]), tf.constant(bad), seed=1)
 
 
 def test_hard_gradient_is_the_soft_gradient_for_the_same_seed():

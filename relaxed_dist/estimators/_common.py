@@ -31,18 +31,8 @@ def checked_temperature(temperature, dtype, logits):
   and returned with a trailing axis for the class axis."""
   temperature = tf.cast(tf.convert_to_tensor(temperature, dtype_hint=dtype), dtype)
   _parameters.check_static_temperature(temperature)
-  if temperature.shape.rank == 0:
-    return temperature
-  batch_shape = logits.shape[:-1]
-  try:
-    fits = tf.broadcast_static_shape(temperature.shape, batch_shape).is_compatible_with(
-        batch_shape)
-  except ValueError:
-    fits = False
-  if not fits:
-    raise ValueError(f'Argument `temperature` (shape {temperature.shape}) must be a scalar '
-                     f'or broadcast to the shape of `logits[..., 0]`, {batch_shape}.')
-  return tf.expand_dims(temperature, -1)
+  _parameters.check_temperature_fits(temperature, logits, axis=-1)
+  return temperature if temperature.shape.rank == 0 else tf.expand_dims(temperature, -1)
 
 
 def checked_count(name, value, minimum=1):

@@ -340,7 +340,7 @@ def test_leave_one_out_baseline_is_the_mean_of_the_other_samples():
      '`temperature` must be positive.*got 0'),
     (lambda: estimators.straight_through(f, [LOGITS] * 2, seed=1, temperature=[1., 2., 3.]),
      ValueError, r'`temperature` \(shape \(3,\)\) must be a scalar or broadcast to the shape '
-     r'of `logits\[..., 0\]`, \(2,\)'),
+     r'of `logits` without its class axis, \(2,\)'),
     (lambda: estimators.reinmax(f, [LOGITS] * 2, seed=1, temperature=[[1.], [2.]]),
      ValueError, r'`temperature` \(shape \(2, 1\)\) must be a scalar or broadcast'),
     (lambda: estimators.gumbel_rao(f, LOGITS, seed=1, num_samples=0), ValueError,
