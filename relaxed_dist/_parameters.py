@@ -82,25 +82,41 @@ def check_broadcastable(temperature, param, name, event_ndims):
         f'against {where} (shape {batch_shape}).') from None
 
 
-def check_temperature_fits(temperature, logits, axis=None):
-  """For functions that return one value per logit (not distributions, whose
-  batch a temperature may extend): a scalar temperature, or one that
-  broadcasts to the shape of `logits` without its class `axis` (None: no
-  class axis) and does not extend it."""
-  if temperature.shape.rank == 0 or logits.shape.rank is None:
-    return
-  shape = logits.shape
-  if axis is not None:
-    axis %= shape.rank
-    shape = shape[:axis].concatenate(shape[axis + 1:])
+def temperature_per_logit(temperature, logits, axis=None):
+  """`temperature` shaped to broadcast against `logits` without extending it,
+  for functions that return one value per logit (distributions differ: a
+  temperature may extend their batch).
+
+  With a class `axis`: a scalar; one per example, broadcasting to the shape of
+  `logits` without that axis (the axis is then inserted); or one of the
+  logits' rank with size 1 on that axis. With `axis` None: a scalar or one
+  broadcasting to the shape of `logits`. Else a ValueError names the shapes.
+  """
+  rank, given = logits.shape.rank, temperature.shape
+  if given.rank == 0:
+    return temperature
+  if rank is None:
+    raise ValueError('Argument `temperature` must be a scalar when the rank of `logits` is '
+                     f'unknown; got shape {given}.')
+  if axis is None:
+    expected = f'the shape of `logits`, {logits.shape}'
+  else:
+    axis %= rank
+    batch_shape = logits.shape[:axis].concatenate(logits.shape[axis + 1:])
+    expected = (f'the shape of `logits` without its class axis, {batch_shape} (or '
+                f'{logits.shape} with a class axis of size 1)')
+    keeps_axis = given.rank == rank and given[axis] == 1
+    if not keeps_axis and given.rank > rank - 1 - axis:
+      temperature = tf.expand_dims(temperature, axis - rank)
   try:
-    fits = tf.broadcast_static_shape(temperature.shape, shape).is_compatible_with(shape)
+    fits = tf.broadcast_static_shape(temperature.shape, logits.shape).is_compatible_with(
+        logits.shape)
   except ValueError:
     fits = False
   if not fits:
-    where = '`logits`' if axis is None else '`logits` without its class axis'
-    raise ValueError(f'Argument `temperature` (shape {temperature.shape}) must be a scalar '
-                     f'or broadcast to the shape of {where}, {shape}.')
+    raise ValueError(f'Argument `temperature` (shape {given}) must be a scalar or broadcast '
+                     f'to {expected}.')
+  return temperature
 
 
 def static_value(value):

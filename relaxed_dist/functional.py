@@ -52,8 +52,8 @@ def gumbel_softmax(logits, temperature=1.0, hard=False, axis=-1, seed=None):
 
   Args:
     logits: float tensor `[..., K, ...]` of unnormalised log-probabilities.
-    temperature: positive scalar, or a tensor broadcasting against `logits`
-      with `axis` removed.
+    temperature: positive scalar, or a tensor broadcasting to the shape of
+      `logits` without `axis`, or to that of `logits` with `axis` of size 1.
     hard: return straight-through one-hot vectors instead of relaxed ones.
     axis: the class axis.
     seed: int (deterministic), stateless `int32[2]` seed, or None (fresh).
@@ -62,9 +62,7 @@ def gumbel_softmax(logits, temperature=1.0, hard=False, axis=-1, seed=None):
     A tensor of the shape and dtype of `logits`.
   """
   logits, temperature = _logits_and_temperature(logits, temperature)
-  _parameters.check_temperature_fits(temperature, logits, axis)
-  if temperature.shape.rank != 0:
-    temperature = tf.expand_dims(temperature, _negative_axis(axis, logits))
+  temperature = _parameters.temperature_per_logit(temperature, logits, axis)
   z = _numerics.gumbel_perturbed_logits(
       tf.cast(logits, temperature.dtype), temperature, tf.shape(logits), seed)
   soft = tf.nn.softmax(z, axis=axis)
@@ -92,7 +90,7 @@ def gumbel_sigmoid(logits, temperature=1.0, hard=False, seed=None):
     A tensor of the shape and dtype of `logits`.
   """
   logits, temperature = _logits_and_temperature(logits, temperature, event_rank=0)
-  _parameters.check_temperature_fits(temperature, logits)
+  temperature = _parameters.temperature_per_logit(temperature, logits)
   z = _numerics.logistic_perturbed_logits(
       tf.cast(logits, temperature.dtype), temperature, tf.shape(logits), seed)
   soft = tf.cast(tf.math.sigmoid(z), logits.dtype)
@@ -117,6 +115,3 @@ def _logits_and_temperature(logits, temperature, event_rank=1):
 def _positive_axis(axis, tensor):
   return axis % tensor.shape.rank
 
-
-def _negative_axis(axis, tensor):
-  return _positive_axis(axis, tensor) - tensor.shape.rank

@@ -40,9 +40,12 @@ def test_temperature_tensor_broadcasts_against_logits_without_the_class_axis():
   assert np.all(tf.reduce_max(y[1], -1) > 0.99)  # cold: near one-hot
   columns = rd.gumbel_softmax(logits, tf.fill([2, 4], 0.5), axis=1, seed=1)
   np.testing.assert_allclose(tf.reduce_sum(columns, 1), 1., rtol=1e-5)
-  # A shape that would extend the output's (it was [2, 2, 4] here) or not
-  # broadcast (an op error before) is named.
-  for function, bad in [(rd.gumbel_softmax, [[1.], [2.]]), (rd.gumbel_softmax, [1., 2., 3.]),
+  # With the class axis kept at size 1, as in torch: one per row too.
+  kept = rd.gumbel_softmax(logits, tf.constant([[[100.]], [[0.01]]]), seed=1)
+  np.testing.assert_array_equal(kept, y)
+  # A shape that would extend the output's or does not broadcast (an op error
+  # before) is named.
+  for function, bad in [(rd.gumbel_softmax, [[1., 2.]]), (rd.gumbel_softmax, [1., 2., 3.]),
                         (rd.gumbel_sigmoid, [1., 2.])]:
     with pytest.raises(ValueError, match=r'`temperature` \(shape \(\d.*\)\) must be a scalar '
                                          r'or broadcast to the shape of `logits'):

@@ -26,13 +26,12 @@ def checked_logits(f, logits):
 
 
 def checked_temperature(temperature, dtype, logits):
-  """A positive temperature as a tensor of `dtype` (variables are read now):
-  a scalar, or one per example, broadcasting to the shape of `logits[..., 0]`
-  and returned with a trailing axis for the class axis."""
+  """A positive temperature as a tensor of `dtype` (variables are read now),
+  shaped to broadcast against `logits`: a scalar, one per example, or one with
+  a class axis of size 1 (`_parameters.temperature_per_logit`)."""
   temperature = tf.cast(tf.convert_to_tensor(temperature, dtype_hint=dtype), dtype)
   _parameters.check_static_temperature(temperature)
-  _parameters.check_temperature_fits(temperature, logits, axis=-1)
-  return temperature if temperature.shape.rank == 0 else tf.expand_dims(temperature, -1)
+  return _parameters.temperature_per_logit(temperature, logits, axis=-1)
 
 
 def checked_count(name, value, minimum=1):

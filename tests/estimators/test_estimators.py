@@ -253,19 +253,18 @@ def test_half_types_estimate_what_float32_does_where_logits_over_t_overflow(
                              atol=2e-2 * float(tf.reduce_max(tf.abs(gradient))) + 1e-6)
 
 
-@pytest.mark.parametrize('name', ['rebar', 'relax'])
-def test_half_types_tune_with_the_float32_variance_gradient(name):
+def test_half_types_tune_rebar_with_the_float32_variance_gradient():
   # Per example, sum_k g_k^2 reaches about 1e5 here, past float16's 65504: it
   # and its gradient are taken in float32 (they were inf and NaN in float16).
+  # Summed over examples instead of averaged, f's own float16 derivatives
+  # still overflow (README, Gradient estimators).
   def tuning_gradients(dtype):
-    variables = {'rebar': lambda: estimators.RebarParameters(eta=0.5),
-                 'relax': lambda: estimators.RelaxControlVariate.mlp(len(LOGITS), seed=0)}[name]()
-    option = {'rebar': 'parameters', 'relax': 'control_variate'}[name]
+    parameters = estimators.RebarParameters(eta=0.5)
     with tf.GradientTape() as tape:
-      estimate = estimators.get(name)(lambda z: 100. * f(z), tf.constant([LOGITS] * 64, dtype),
-                                      seed=3, **{option: variables})
+      estimate = estimators.rebar(lambda z: 100. * f(z), tf.constant([LOGITS] * 64, dtype),
+                                  seed=3, parameters=parameters)
       objective = tf.reduce_mean(tf.cast(estimate.surrogate, tf.float32))
-    return tape.gradient(objective, variables.trainable_variables)
+    return tape.gradient(objective, parameters.trainable_variables)
 
   for half, full in zip(tuning_gradients(tf.float16), tuning_gradients(tf.float32)):
     np.testing.assert_allclose(half, full, rtol=2e-2, atol=2e-2 * np.max(np.abs(full)))
@@ -287,6 +286,9 @@ def test_a_temperature_per_example_applies_to_that_example(name):
     return estimate.loss.numpy(), tape.gradient(estimate.surrogate, logits).numpy()
 
   loss, gradient = loss_and_gradient(tf.constant([0.5, 2.]))
+  kept_loss, kept_gradient = loss_and_gradient(tf.constant([[0.5], [2.]]))  # class axis kept
+  np.testing.assert_array_equal(kept_loss, loss)
+  np.testing.assert_array_equal(kept_gradient, gradient)
   for row, temperature in enumerate([0.5, 2.]):
     row_loss, row_gradient = loss_and_gradient(temperature)
     assert loss[row] == row_loss[row]
@@ -341,8 +343,8 @@ def test_leave_one_out_baseline_is_the_mean_of_the_other_samples():
     (lambda: estimators.straight_through(f, [LOGITS] * 2, seed=1, temperature=[1., 2., 3.]),
      ValueError, r'`temperature` \(shape \(3,\)\) must be a scalar or broadcast to the shape '
      r'of `logits` without its class axis, \(2,\)'),
-    (lambda: estimators.reinmax(f, [LOGITS] * 2, seed=1, temperature=[[1.], [2.]]),
-     ValueError, r'`temperature` \(shape \(2, 1\)\) must be a scalar or broadcast'),
+    (lambda: estimators.reinmax(f, [LOGITS] * 2, seed=1, temperature=[[1., 2.]]),
+     ValueError, r'`temperature` \(shape \(1, 2\)\) must be a scalar or broadcast'),
     (lambda: estimators.gumbel_rao(f, LOGITS, seed=1, num_samples=0), ValueError,
      '`num_samples` must be an integer >= 1; got 0'),
     (lambda: estimators.score_function(f, LOGITS, seed=1, baseline='mean'), ValueError,
