@@ -87,36 +87,50 @@ def temperature_per_logit(temperature, logits, axis=None):
   for functions that return one value per logit (distributions differ: a
   temperature may extend their batch).
 
-  With a class `axis`: a scalar; one per example, broadcasting to the shape of
-  `logits` without that axis (the axis is then inserted); or one of the
-  logits' rank with size 1 on that axis. With `axis` None: a scalar or one
-  broadcasting to the shape of `logits`. Else a ValueError names the shapes.
+  With a class `axis`: a scalar; one per example, of lower
+  rank than `logits` and broadcasting to their shape without that axis (which
+  is then inserted where the temperature reaches it); or one of the logits'
+  rank with size 1 on that axis. With `axis` None: a scalar or one
+  broadcasting to the shape of `logits`. Shapes known when tracing are
+  checked then, the rest when the function runs; a ValueError (an
+  InvalidArgumentError at run time) names the shapes.
   """
   rank, given = logits.shape.rank, temperature.shape
   if given.rank == 0:
     return temperature
-  if rank is None:
-    raise ValueError('Argument `temperature` must be a scalar when the rank of `logits` is '
-                     f'unknown; got shape {given}.')
+  if rank is None or given.rank is None:
+    raise ValueError('Argument `temperature` must be a scalar when its rank or that of '
+                     f'`logits` is unknown; got shape {given} for `logits` of shape '
+                     f'{logits.shape}.')
+  if axis is not None:
+    axis %= rank
+  keeps_axis = axis is not None and given.rank == rank
   if axis is None:
     expected = f'the shape of `logits`, {logits.shape}'
   else:
-    axis %= rank
     batch_shape = logits.shape[:axis].concatenate(logits.shape[axis + 1:])
     expected = (f'the shape of `logits` without its class axis, {batch_shape} (or '
                 f'{logits.shape} with a class axis of size 1)')
-    keeps_axis = given.rank == rank and given[axis] == 1
     if not keeps_axis and given.rank > rank - 1 - axis:
       temperature = tf.expand_dims(temperature, axis - rank)
+  message = (f'Argument `temperature` (shape {given}) must be a scalar or broadcast to '
+             f'{expected}.')
   try:
-    fits = tf.broadcast_static_shape(temperature.shape, logits.shape).is_compatible_with(
-        logits.shape)
+    fits = (tf.broadcast_static_shape(temperature.shape, logits.shape).is_compatible_with(
+        logits.shape) and not (keeps_axis and given[axis] not in (1, None)))
   except ValueError:
     fits = False
   if not fits:
-    raise ValueError(f'Argument `temperature` (shape {given}) must be a scalar or broadcast '
-                     f'to {expected}.')
-  return temperature
+    raise ValueError(message)
+  if temperature.shape.is_fully_defined() and logits.shape.is_fully_defined():
+    return temperature
+  shape = tf.shape(logits)
+  fits = tf.reduce_all(tf.equal(tf.broadcast_dynamic_shape(tf.shape(temperature), shape),
+                                shape))
+  if keeps_axis:
+    fits = tf.logical_and(fits, tf.equal(tf.shape(temperature)[axis], 1))
+  with tf.control_dependencies([tf.debugging.Assert(fits, [message, tf.shape(temperature)])]):
+    return tf.identity(temperature)
 
 
 def static_value(value):

@@ -31,10 +31,11 @@ def straight_through(soft, axis=-1):
 
 def one_hot_argmax(scores, axis=-1, dtype=None):
   """one_hot(argmax(scores)) along `axis`, in `dtype` (default: the scores')."""
+  axis = _positive_axis(axis, scores)
   num_classes = scores.shape[axis]
   return tf.one_hot(tf.argmax(scores, axis=axis),
                     num_classes if num_classes is not None else tf.shape(scores)[axis],
-                    axis=_positive_axis(axis, scores), dtype=dtype or scores.dtype)
+                    axis=axis, dtype=dtype or scores.dtype)
 
 
 def straight_through_round(soft):
@@ -62,6 +63,7 @@ def gumbel_softmax(logits, temperature=1.0, hard=False, axis=-1, seed=None):
     A tensor of the shape and dtype of `logits`.
   """
   logits, temperature = _logits_and_temperature(logits, temperature)
+  axis = _positive_axis(axis, logits)
   temperature = _parameters.temperature_per_logit(temperature, logits, axis)
   z = _numerics.gumbel_perturbed_logits(
       tf.cast(logits, temperature.dtype), temperature, tf.shape(logits), seed)
@@ -113,5 +115,12 @@ def _logits_and_temperature(logits, temperature, event_rank=1):
 
 
 def _positive_axis(axis, tensor):
-  return axis % tensor.shape.rank
+  """`axis` as an index in [0, rank), or a ValueError; as given if the rank is unknown."""
+  rank = tensor.shape.rank
+  if rank is None:
+    return axis
+  if not -rank <= axis < rank:
+    raise ValueError(f'Argument `axis` must be in [-{rank}, {rank}) for a tensor of rank '
+                     f'{rank}; got {axis}.')
+  return axis % rank
 

@@ -52,6 +52,34 @@ def test_temperature_tensor_broadcasts_against_logits_without_the_class_axis():
       function(tf.zeros([2, 4]), tf.constant(bad), seed=1)
 
 
+def test_temperature_shapes_unknown_when_tracing_are_checked_when_run():
+  spec = tf.TensorSpec
+
+  def traced(logits_shape, temperature_shape, function=rd.gumbel_softmax):
+    return tf.function(lambda logits, t: function(logits, t, seed=1),
+                       input_signature=[spec(logits_shape), spec(temperature_shape)])
+
+  with pytest.raises(ValueError, match='`temperature` must be a scalar when its rank'):
+    traced([2, 4], None)(tf.zeros([2, 4]), tf.ones([2]))  # was a TypeError
+  # Shapes that fit run; ones that would extend the output (it was [3, 4] for
+  # [1, 4] logits) fail at run time, naming the argument.
+  per_row, kept_axis = traced([None, 4], [None]), traced([None, 4], [None, None])
+  sigmoid = traced([None, 4], [None, 4], rd.gumbel_sigmoid)
+  assert per_row(tf.zeros([3, 4]), tf.ones([3])).shape == [3, 4]
+  assert kept_axis(tf.zeros([2, 4]), tf.ones([2, 1])).shape == [2, 4]
+  assert sigmoid(tf.zeros([3, 4]), tf.ones([3, 4])).shape == [3, 4]
+  for function, logits, temperature in [(per_row, [1, 4], [3]), (kept_axis, [2, 4], [2, 4]),
+                                        (sigmoid, [1, 4], [3, 4])]:
+    with pytest.raises(tf.errors.InvalidArgumentError, match='`temperature` .* must be a scalar'):
+      function(tf.zeros(logits), tf.ones(temperature))
+
+
+def test_axis_out_of_range_is_named():
+  for axis in (2, -3):
+    with pytest.raises(ValueError, match=f'`axis` must be in \\[-2, 2\\) .*; got {axis}'):
+      rd.gumbel_softmax(tf.zeros([2, 4]), 1., axis=axis)
+
+
 def test_hard_gradient_is_the_soft_gradient_for_the_same_seed():
   logits = tf.constant([LOGITS, LOGITS[::-1]])
   weights = tf.random.stateless_normal([2, 5], seed=[2, 2])
