@@ -29,16 +29,17 @@ class RelaxedLayer(keras.layers.Layer):
     self.trainable_temperature = bool(trainable_temperature)
     self.sample_at_inference = bool(sample_at_inference)
     self.seed_generator = keras.random.SeedGenerator(seed)
+    # Not autocast: under a mixed policy, call would read log T rounded to
+    # float16 or bfloat16 (T = 0.123 became 0.1232 in bfloat16).
     self.log_temperature = self.add_weight(
         shape=(), name='log_temperature', dtype='float32',
         initializer=keras.initializers.Constant(math.log(self.initial_temperature)),
-        trainable=self.trainable_temperature)
+        trainable=self.trainable_temperature, autocast=False)
 
   @property
   def temperature(self):
     """The current temperature, a float32 scalar tensor."""
-    # float32 even when a mixed-precision policy autocasts the weight in call.
-    return tf.exp(tf.cast(self.log_temperature, tf.float32))
+    return tf.exp(tf.convert_to_tensor(self.log_temperature))
 
   def assign_temperature(self, value):
     """Sets the temperature (no retracing: it is a weight)."""

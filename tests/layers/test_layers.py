@@ -178,6 +178,41 @@ def test_mixed_precision(layer_cls, policy):
     keras.mixed_precision.set_global_policy('float32')
 
 
+@pytest.mark.parametrize('policy', ['mixed_float16', 'mixed_bfloat16'])
+@pytest.mark.parametrize('training', [False, True])
+def test_mixed_precision_uses_the_float32_temperature(policy, training):
+  # The weight was autocast, so call read log T rounded to the compute dtype:
+  # T = 0.123 became 0.12322 in bfloat16.
+  class Recording(layers.GumbelSoftmax):
+
+    def sample(self, logits, temperature, seed):
+      self.used = temperature
+      return super().sample(logits, temperature, seed)
+
+    def deterministic(self, logits, temperature):
+      self.used = temperature
+      return super().deterministic(logits, temperature)
+
+  keras.mixed_precision.set_global_policy(policy)
+  try:
+    layer = Recording(temperature=0.123)
+    layer(tf.constant(logits_batch(), layer.compute_dtype), training=training)
+    assert layer.used.dtype == tf.float32
+    np.testing.assert_allclose(float(layer.used), 0.123, rtol=1e-6)
+  finally:
+    keras.mixed_precision.set_global_policy('float32')
+
+
+@pytest.mark.parametrize('layer_cls', LAYERS, ids=layer_ids)
+def test_inference_temperature_gradient_is_finite_with_masked_classes(layer_cls):
+  # logits / T handed the temperature 0 * inf = NaN at the -inf logit.
+  layer = layer_cls(temperature=0.5, trainable_temperature=True)
+  with tf.GradientTape() as tape:
+    output = layer(tf.constant([[0.3, -np.inf, 1.2]]), training=False)
+    loss = tf.reduce_sum(output * [1., 2., 3.])
+  assert np.isfinite(tape.gradient(loss, layer.log_temperature))
+
+
 def test_fit_under_mirrored_strategy():
   strategy = tf.distribute.MirroredStrategy(['/cpu:0', '/cpu:1'])
   with strategy.scope():
