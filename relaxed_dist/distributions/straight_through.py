@@ -23,8 +23,12 @@ class StraightThrough(tfd.AutoCompositeTensorDistribution):
   of `y` (Jang et al. 2017, sec. 2.2). By Gumbel-max the hard samples are
   exactly Categorical(softmax(logits)) / Bernoulli(sigmoid(logits)), and
   `log_prob(hard)` is that discrete log-probability mass,
-  `sum_k hard_k log softmax(logits)_k`, which is what an ELBO with a discrete
-  latent needs. `sample_hard_and_soft` returns both samples explicitly.
+  `sum_k hard_k log softmax(logits)_k` (`hard log sigmoid(logits) + (1 - hard)
+  log sigmoid(-logits)`), with 0 * -inf = 0, which is what an ELBO with a
+  discrete latent needs. `sample_hard_and_soft` returns both samples
+  explicitly. In float16 and bfloat16, `y` is drawn in float32 and rounded
+  after the hard sample is taken from it: near-equal components rounded
+  first would tie, or round to exactly 1/2, and bias the hard samples.
 
   Wraps `RelaxedOneHotCategorical` or `RelaxedBernoulli` (relaxed_dist's or
   TFP's); any other distribution is rejected with a `TypeError`, since
@@ -76,24 +80,34 @@ class StraightThrough(tfd.AutoCompositeTensorDistribution):
   def sample_hard_and_soft(self, sample_shape=(), seed=None, name='sample_hard_and_soft'):
     """(hard, soft): the hard sample and the relaxed sample it was rounded from."""
     with tf.name_scope(name):
-      soft = self._distribution.sample(sample_shape, seed=seed)
-      return self._hard(soft), soft
+      return self._hard_and_soft(sample_shape, seed)
 
   def _sample_n(self, n, seed=None):
-    return self._hard(self._distribution.sample(n, seed=seed))
+    return self._hard_and_soft(n, seed)[0]
+
+  def _hard_and_soft(self, sample_shape, seed):
+    soft = self._relaxed_in_compute_dtype().sample(sample_shape, seed=seed)
+    return tf.cast(self._hard(soft), self.dtype), tf.cast(soft, self.dtype)
+
+  def _relaxed_in_compute_dtype(self):
+    """The wrapped distribution, with its parameters cast to float32 if they
+    are in a half type."""
+    distribution = self._distribution
+    if self.dtype not in _numerics.HALF_DTYPES:
+      return distribution
+    return distribution.copy(**{
+        name: tf.cast(getattr(distribution, name), tf.float32)
+        for name in ('temperature', 'logits', 'probs')
+        if getattr(distribution, name) is not None})
 
   def _log_prob(self, hard):
-    logits = tf.cast(self._distribution.logits_parameter(),
-                     _numerics.compute_dtype(self.dtype))
+    dtype = _numerics.compute_dtype(self.dtype)
+    logits = tf.cast(self._distribution.logits_parameter(), dtype)
+    hard = tf.cast(hard, dtype)
     if self.is_categorical:
-      log_mass = tf.nn.log_softmax(logits)
-      # where, not a product: a masked class has 0 * -inf = NaN.
-      log_prob = tf.reduce_sum(
-          tf.where(hard > 0, log_mass, tf.zeros_like(log_mass)), -1)
-    else:
-      log_prob = tf.where(hard > 0, tf.math.log_sigmoid(logits),
-                          tf.math.log_sigmoid(-logits))
-    return tf.cast(log_prob, self.dtype)
+      return tf.cast(_expected_log(hard, tf.nn.log_softmax(logits), axis=-1), self.dtype)
+    return tf.cast(_expected_log(hard, tf.math.log_sigmoid(logits))
+                   + _expected_log(1. - hard, tf.math.log_sigmoid(-logits)), self.dtype)
 
   def _mean(self):
     return tf.broadcast_to(self._distribution.probs_parameter(),
@@ -111,3 +125,19 @@ class StraightThrough(tfd.AutoCompositeTensorDistribution):
 
   def _default_event_space_bijector(self):
     return None
+
+
+def _expected_log(weights, log_mass, axis=None):
+  """sum of weights * log_mass (over `axis`, if any), with 0 * -inf = 0.
+
+  Where the mass is 0 (log_mass = -inf), a positive weight makes it -inf and
+  the gradient with respect to the weight is 0 instead of -inf, so that it
+  stays finite through a straight-through sample.
+  """
+  impossible = tf.math.is_inf(log_mass)
+  terms = weights * tf.where(impossible, tf.zeros_like(log_mass), log_mass)
+  hits_impossible = tf.logical_and(weights > 0, impossible)
+  if axis is not None:
+    terms = tf.reduce_sum(terms, axis)
+    hits_impossible = tf.reduce_any(hits_impossible, axis)
+  return tf.where(hits_impossible, tf.constant(-float('inf'), terms.dtype), terms)
