@@ -93,7 +93,8 @@ def temperature_per_logit(temperature, logits, axis=None):
   rank with size 1 on that axis. With `axis` None: a scalar or one
   broadcasting to the shape of `logits`. Shapes known when tracing are
   checked then, the rest when the function runs; a ValueError (an
-  InvalidArgumentError at run time) names the shapes.
+  InvalidArgumentError at run time; under XLA, a compile error about the
+  broadcast) names the shapes.
   """
   rank, given = logits.shape.rank, temperature.shape
   if given.rank == 0:
@@ -124,12 +125,16 @@ def temperature_per_logit(temperature, logits, axis=None):
     raise ValueError(message)
   if temperature.shape.is_fully_defined() and logits.shape.is_fully_defined():
     return temperature
-  shape = tf.shape(logits)
-  fits = tf.reduce_all(tf.equal(tf.broadcast_dynamic_shape(tf.shape(temperature), shape),
-                                shape))
+  if _numerics.in_xla_context():
+    # XLA compiles an Assert to nothing; a broadcast to the logits' shape
+    # fails to compile unless the temperature fits, and fuses into its use.
+    return tf.broadcast_to(temperature, tf.shape(logits))
+  temperature_shape = tf.shape(temperature)
+  aligned = tf.shape(logits)[rank - temperature.shape.rank:]
+  fits = tf.reduce_all((temperature_shape == 1) | (temperature_shape == aligned))
   if keeps_axis:
-    fits = tf.logical_and(fits, tf.equal(tf.shape(temperature)[axis], 1))
-  with tf.control_dependencies([tf.debugging.Assert(fits, [message, tf.shape(temperature)])]):
+    fits = tf.logical_and(fits, tf.equal(temperature_shape[axis], 1))
+  with tf.control_dependencies([tf.debugging.Assert(fits, [message, temperature_shape])]):
     return tf.identity(temperature)
 
 

@@ -72,6 +72,12 @@ def test_temperature_shapes_unknown_when_tracing_are_checked_when_run():
                                         (sigmoid, [1, 4], [3, 4])]:
     with pytest.raises(tf.errors.InvalidArgumentError, match='`temperature` .* must be a scalar'):
       function(tf.zeros(logits), tf.ones(temperature))
+  # XLA compiles the assertion to nothing: there the broadcast fails to compile.
+  compiled = tf.function(lambda logits, t: rd.gumbel_softmax(logits, t, seed=1),
+                         jit_compile=True, input_signature=[spec([None, 4]), spec([None])])
+  assert compiled(tf.zeros([3, 4]), tf.ones([3])).shape == [3, 4]
+  with pytest.raises(tf.errors.InvalidArgumentError, match='broadcast'):
+    compiled(tf.zeros([1, 4]), tf.ones([3]))
 
 
 def test_axis_out_of_range_is_named():

@@ -90,15 +90,15 @@ class StraightThrough(tfd.AutoCompositeTensorDistribution):
     return tf.cast(self._hard(soft), self.dtype), tf.cast(soft, self.dtype)
 
   def _relaxed_in_compute_dtype(self):
-    """The wrapped distribution, with its parameters cast to float32 if they
-    are in a half type."""
+    """The wrapped distribution, with its temperature and logits cast to
+    float32 if they are in a half type (logits even if it was given probs,
+    which rounded to a half type need not sum to 1 within float32's tolerance)."""
     distribution = self._distribution
     if self.dtype not in _numerics.HALF_DTYPES:
       return distribution
-    return distribution.copy(**{
-        name: tf.cast(getattr(distribution, name), tf.float32)
-        for name in ('temperature', 'logits', 'probs')
-        if getattr(distribution, name) is not None})
+    return distribution.copy(
+        temperature=tf.cast(distribution.temperature, tf.float32),
+        logits=tf.cast(distribution.logits_parameter(), tf.float32), probs=None)
 
   def _log_prob(self, hard):
     dtype = _numerics.compute_dtype(self.dtype)

@@ -134,6 +134,10 @@ def test_half_type_hard_samples_are_unbiased(dtype):
       temperature, logits=tf.zeros([], dtype))).sample(100_000, seed=[2, 3])
   ones = int(tf.reduce_sum(tf.cast(bits, tf.float32)))
   assert stats.binomtest(ones, 100_000, 0.5).pvalue > 1e-3
+  # probs rounded to the half type need not sum to 1 within float32's tolerance.
+  by_probs = rd.StraightThrough(rd.RelaxedOneHotCategorical(
+      temperature, probs=tf.constant([.1, .2, .3, .4], dtype)))
+  assert by_probs.sample(3, seed=1).dtype == dtype
 
 
 def test_mean_and_mode():
