@@ -26,9 +26,11 @@ class StraightThrough(tfd.AutoCompositeTensorDistribution):
   `sum_k hard_k log softmax(logits)_k` (`hard log sigmoid(logits) + (1 - hard)
   log sigmoid(-logits)`), with 0 * -inf = 0, which is what an ELBO with a
   discrete latent needs. `sample_hard_and_soft` returns both samples
-  explicitly. In float16 and bfloat16, `y` is drawn in float32 and rounded
-  after the hard sample is taken from it: near-equal components rounded
-  first would tie, or round to exactly 1/2, and bias the hard samples.
+  explicitly. In float16 and bfloat16, `y` is drawn from a float32 copy of
+  the distribution and rounded after the hard sample is taken from it:
+  near-equal components rounded first would tie, or round to exactly 1/2, and
+  bias the hard samples. For relaxed_dist's classes `y` is then
+  `distribution.sample(seed=s)` up to 1 ulp; TFP's draw other noise in float32.
 
   Wraps `RelaxedOneHotCategorical` or `RelaxedBernoulli` (relaxed_dist's or
   TFP's); any other distribution is rejected with a `TypeError`, since
