@@ -126,9 +126,13 @@ def temperature_per_logit(temperature, logits, axis=None):
   if temperature.shape.is_fully_defined() and logits.shape.is_fully_defined():
     return temperature
   if _numerics.in_xla_context():
-    # XLA compiles an Assert to nothing; a broadcast to the logits' shape
-    # fails to compile unless the temperature fits, and fuses into its use.
-    return tf.broadcast_to(temperature, tf.shape(logits))
+    # XLA compiles an Assert to nothing; a broadcast to the logits' shape,
+    # with a class axis of size 1, fails to compile unless the temperature
+    # fits, and fuses into its use.
+    shape = tf.shape(logits)
+    if axis is not None:
+      shape = tf.concat([shape[:axis], [1], shape[axis + 1:]], 0)
+    return tf.broadcast_to(temperature, shape)
   temperature_shape = tf.shape(temperature)
   aligned = tf.shape(logits)[rank - temperature.shape.rank:]
   fits = tf.reduce_all((temperature_shape == 1) | (temperature_shape == aligned))

@@ -73,11 +73,13 @@ def test_temperature_shapes_unknown_when_tracing_are_checked_when_run():
     with pytest.raises(tf.errors.InvalidArgumentError, match='`temperature` .* must be a scalar'):
       function(tf.zeros(logits), tf.ones(temperature))
   # XLA compiles the assertion to nothing: there the broadcast fails to compile.
-  compiled = tf.function(lambda logits, t: rd.gumbel_softmax(logits, t, seed=1),
-                         jit_compile=True, input_signature=[spec([None, 4]), spec([None])])
-  assert compiled(tf.zeros([3, 4]), tf.ones([3])).shape == [3, 4]
-  with pytest.raises(tf.errors.InvalidArgumentError, match='broadcast'):
-    compiled(tf.zeros([1, 4]), tf.ones([3]))
+  for temperature_shape, fits, misfits in [([None], [3], [3]), ([None, None], [3, 1], [3, 4])]:
+    compiled = tf.function(lambda logits, t: rd.gumbel_softmax(logits, t, seed=1),
+                           jit_compile=True,
+                           input_signature=[spec([None, 4]), spec(temperature_shape)])
+    assert compiled(tf.zeros([3, 4]), tf.ones(fits)).shape == [3, 4]
+    with pytest.raises(tf.errors.InvalidArgumentError, match='broadcast'):
+      compiled(tf.zeros([1, 4]) if misfits == [3] else tf.zeros([3, 4]), tf.ones(misfits))
 
 
 def test_axis_out_of_range_is_named():
