@@ -3,7 +3,6 @@
 import keras
 import tensorflow as tf
 
-from relaxed_dist import _numerics
 from relaxed_dist import functional
 from relaxed_dist.layers import relaxed_layer
 
@@ -41,9 +40,7 @@ class GumbelSoftmax(relaxed_layer.RelaxedLayer):
   def deterministic(self, logits, temperature):
     if self.hard:
       return functional.one_hot_argmax(logits, self.axis)
-    # float32: no half overflow; divide_by_temperature: no NaN temperature
-    # gradient at a masked (-inf) logit.
-    scaled = _numerics.divide_by_temperature(tf.cast(logits, tf.float32), temperature)
+    scaled = self.scaled(logits, temperature)
     return tf.cast(tf.nn.softmax(scaled, axis=self.axis), logits.dtype)
 
   def get_config(self):

@@ -3,7 +3,6 @@
 import keras
 import tensorflow as tf
 
-from relaxed_dist import _numerics
 from relaxed_dist import functional
 from relaxed_dist.layers import relaxed_layer
 
@@ -26,7 +25,5 @@ class RelaxedBernoulli(relaxed_layer.RelaxedLayer):
   def deterministic(self, logits, temperature):
     if self.hard:
       return tf.cast(logits > 0, logits.dtype)
-    # float32: no half overflow; divide_by_temperature: no NaN temperature
-    # gradient at a masked (-inf) logit.
-    scaled = _numerics.divide_by_temperature(tf.cast(logits, tf.float32), temperature)
+    scaled = self.scaled(logits, temperature)
     return tf.cast(tf.math.sigmoid(scaled), logits.dtype)

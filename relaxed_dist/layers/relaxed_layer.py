@@ -12,6 +12,8 @@ import numbers
 import keras
 import tensorflow as tf
 
+from relaxed_dist import _numerics
+
 
 class RelaxedLayer(keras.layers.Layer):
   """Base class: samples when training (or when asked), deterministic otherwise."""
@@ -75,6 +77,12 @@ class RelaxedLayer(keras.layers.Layer):
   def deterministic(self, logits, temperature):
     """The inference output. Subclasses define it."""
     raise NotImplementedError
+
+  @staticmethod
+  def scaled(logits, temperature):
+    """logits / T in float32 (no half overflow), through `divide_by_temperature`
+    (no NaN temperature gradient at a masked, -inf, logit)."""
+    return _numerics.divide_by_temperature(tf.cast(logits, tf.float32), temperature)
 
   def save_own_variables(self, store):
     """Saves the weights and the noise generator's state, so a reloaded layer
