@@ -68,7 +68,8 @@ class ExpRelaxedCategorical(temperature_logits_distribution.TemperatureLogitsDis
     return temperature_and_class_properties(dtype)
 
   def _event_shape(self):
-    return self._named_parameter()[0].shape[-1:]
+    shape = self._named_parameter()[0].shape
+    return shape[-1:] if shape.rank is not None else tf.TensorShape([None])
 
   def _event_shape_tensor(self):
     return tf.shape(self._named_parameter()[0])[-1:]

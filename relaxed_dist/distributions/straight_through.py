@@ -37,8 +37,10 @@ class StraightThrough(tfd.AutoCompositeTensorDistribution):
   "hard" has no meaning for it.
   """
 
-  def __init__(self, distribution, validate_args=False, name='StraightThrough'):
-    """Wraps `distribution`, a RelaxedOneHotCategorical or RelaxedBernoulli."""
+  def __init__(self, distribution, validate_args=False, allow_nan_stats=None,
+               name='StraightThrough'):
+    """Wraps `distribution`, a RelaxedOneHotCategorical or RelaxedBernoulli;
+    `allow_nan_stats` defaults to the wrapped distribution's."""
     parameters = dict(locals())
     if not isinstance(distribution, _CATEGORICAL + _BERNOULLI):
       raise TypeError(
@@ -50,7 +52,8 @@ class StraightThrough(tfd.AutoCompositeTensorDistribution):
           dtype=distribution.dtype,
           reparameterization_type=tfd.FULLY_REPARAMETERIZED,
           validate_args=validate_args,
-          allow_nan_stats=distribution.allow_nan_stats,
+          allow_nan_stats=(distribution.allow_nan_stats if allow_nan_stats is None
+                           else allow_nan_stats),
           parameters=parameters,
           name=name)
 
@@ -104,7 +107,7 @@ class StraightThrough(tfd.AutoCompositeTensorDistribution):
 
   def _log_prob(self, hard):
     dtype = _numerics.compute_dtype(self.dtype)
-    logits = tf.cast(self._distribution.logits_parameter(), dtype)
+    logits = tf.cast(self._logits_of_every_batch_member(), dtype)
     hard = tf.cast(hard, dtype)
     if self.is_categorical:
       return tf.cast(_expected_log(hard, tf.nn.log_softmax(logits), axis=-1), self.dtype)
@@ -116,11 +119,16 @@ class StraightThrough(tfd.AutoCompositeTensorDistribution):
                            self._batch_and_event_shape())
 
   def _mode(self):
-    logits = tf.broadcast_to(self._distribution.logits_parameter(),
-                             self._batch_and_event_shape())
+    logits = self._logits_of_every_batch_member()
     if self.is_categorical:
       return tf.one_hot(tf.argmax(logits, -1), tf.shape(logits)[-1], dtype=self.dtype)
     return tf.cast(logits > 0, self.dtype)
+
+  def _logits_of_every_batch_member(self):
+    """The logits broadcast to batch + event shape: a temperature may add
+    batch dimensions that the logits lack."""
+    return tf.broadcast_to(self._distribution.logits_parameter(),
+                           self._batch_and_event_shape())
 
   def _batch_and_event_shape(self):
     return tf.concat([self.batch_shape_tensor(), self.event_shape_tensor()], 0)

@@ -154,13 +154,22 @@ def test_batch_shapes_slicing_and_composite_tensor():
   assert dist.sample([5], seed=1).shape == [5, 3, 2, 4]
   assert dist[1:, 0].batch_shape == [2]
   assert dist.log_prob(dist.sample(seed=1)).shape == [3, 2]
+  assert dist.copy(allow_nan_stats=False).allow_nan_stats is False
 
-  @tf.function
-  def round_trip(d):
-    return d, d.sample(seed=[1, 1])
 
-  out, sample = round_trip(dist)
-  assert isinstance(out, rd.StraightThrough) and sample.shape == [3, 2, 4]
+@pytest.mark.parametrize('make', WRAPPERS, ids=wrapper_ids)
+def test_log_prob_has_the_batch_shape_a_temperature_adds(make):
+  # A leading temperature axis of 2 over the logits' batch b: batch [2] + b, and
+  # log_prob of one value is one term per batch member (Independent sums them all).
+  single = make(temperature=0.5)
+  batch = single.batch_shape.as_list()
+  dist = make(temperature=tf.reshape([0.5, 1.], [2] + [1] * len(batch)))
+  value = single.sample(seed=[1, 2])
+  assert dist.batch_shape == [2] + batch and dist.log_prob(value).shape == [2] + batch
+  np.testing.assert_allclose(tfd.Independent(dist, 1 + len(batch)).log_prob(value),
+                             2. * tf.reduce_sum(single.log_prob(value)), rtol=1e-6)
+  values = tf.expand_dims(tf.stack([value] * 3), 1)
+  assert dist.log_prob(values).shape == [3, 2] + batch
 
 
 @pytest.mark.parametrize('dtype', DTYPES, ids=lambda d: d.name)

@@ -80,6 +80,17 @@ def test_shapes_known_only_at_run_time(cls):
 
 
 @categorical
+def test_event_shape_has_rank_one_when_the_logits_rank_is_unknown(cls):
+  @tf.function(input_signature=[tf.TensorSpec(None, tf.float32)], autograph=False)
+  def event_rank(logits):
+    dist = cls(0.5, logits=logits)
+    assert dist.event_shape.rank == 1, dist.event_shape
+    return dist.event_shape_tensor()
+
+  assert list(event_rank(tf.zeros([3, 5])).numpy()) == [5]
+
+
+@categorical
 def test_temperature_broadcasts_against_logits_batch(cls):
   dist = cls(tf.constant([0.5, 2.]), logits=tf.zeros([3, 1, 4]))
   assert dist.batch_shape == [3, 2]
