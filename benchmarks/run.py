@@ -35,7 +35,8 @@ DEFAULT_OUT = pathlib.Path(__file__).resolve().parent / 'out'
 SIZES = [(32, 10), (131072, 10), (1_048_576, 10), (1024, 1000)]
 MODES = ['eager', 'function', 'xla']
 DTYPES = ['float32', 'bfloat16']
-OPERATIONS = ['sample', 'log_prob', 'sample_log_prob_grad', 'sample_and_log_prob_grad']
+OPERATIONS = ['sample', 'log_prob', 'log_prob_grad', 'sample_log_prob_grad',
+              'sample_and_log_prob_grad']
 
 
 def floor_sample(logits, temperature, seed):
@@ -87,13 +88,22 @@ def implementations():
 def operation(name, sample, log_prob, sample_and_log_prob):
   """fn(logits, temperature, y, seed) -> tensor(s) for one operation.
 
-  'sample_log_prob_grad' calls `sample` and then `log_prob` of its result;
-  'sample_and_log_prob_grad' calls `experimental_sample_and_log_prob` (TFP's
-  default for it is the same two calls)."""
+  'log_prob_grad' differentiates log_prob of the fresh point y with respect to
+  the logits and y; 'sample_log_prob_grad' calls `sample` and then `log_prob`
+  of its result; 'sample_and_log_prob_grad' calls
+  `experimental_sample_and_log_prob` (TFP's default for it is the same two
+  calls)."""
   if name == 'sample':
     return lambda logits, t, y, seed: sample(logits, t, seed)
   if name == 'log_prob':
     return lambda logits, t, y, seed: log_prob(y, logits, t)
+  if name == 'log_prob_grad':
+    def log_prob_gradient(logits, t, y, seed):
+      with tf.GradientTape() as tape:
+        tape.watch([logits, y])
+        loss = tf.reduce_sum(tf.cast(log_prob(y, logits, t), tf.float32))
+      return tape.gradient(loss, [logits, y])
+    return log_prob_gradient
 
   def sample_then_log_prob(logits, t, seed):
     y = sample(logits, t, seed)

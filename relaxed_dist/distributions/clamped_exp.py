@@ -27,4 +27,15 @@ class ClampedExp(tfp.bijectors.Exp):
 
   @staticmethod
   def _clamp(y):
-    return tf.maximum(y, tf.constant(_numerics.finfo(y.dtype).tiny, y.dtype))
+    """max(y, tiny); outside XLA only when some y is below tiny (or NaN).
+
+    TensorFlow's gradient of `maximum` is a comparison and a broadcasting
+    select, which cost more than the rest of a fresh input's log_prob
+    gradient; the `tf.cond` skips the clamp, and that gradient, when it would
+    change nothing. Under XLA the clamp fuses and always runs.
+    """
+    tiny = tf.constant(_numerics.finfo(y.dtype).tiny, y.dtype)
+    clamped = lambda: tf.maximum(y, tiny)
+    if _numerics.in_xla_context():
+      return clamped()
+    return tf.cond(tf.reduce_min(y) >= tiny, lambda: y, clamped)

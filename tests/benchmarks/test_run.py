@@ -9,7 +9,7 @@ def test_quick_run_writes_every_configuration(tmp_path):
   scripts.load('benchmarks/run.py').main(['--quick', '--out', str(tmp_path)])
   results = json.loads((tmp_path / 'results.json').read_text())
   rows = results['distributions']
-  assert len(rows) == 2 * 4 * 3  # dtypes x operations x modes at 32 x 10
+  assert len(rows) == 2 * 5 * 3  # dtypes x operations x modes at 32 x 10
   for row in rows:
     assert isinstance(row['seconds']['relaxed_dist'], float)
     assert isinstance(row['seconds']['floor'], float)

@@ -1,6 +1,7 @@
 """ClampedExp: exp forward, an inverse that never returns -inf."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -42,3 +43,24 @@ def test_inverse_log_det_jacobian_is_finite_at_zero_and_exact_on_own_outputs():
   x = tf.constant([-500., 0.])
   y = bijector.forward(x)
   np.testing.assert_array_equal(bijector.inverse_log_det_jacobian(y, event_ndims=0), -x)
+
+
+@pytest.mark.parametrize('mode', ['eager', 'function', 'xla'])
+def test_inverse_and_its_gradient_are_those_of_log_max_y_tiny(mode):
+  # Outside XLA a tf.cond skips the clamp when no y is below tiny; every case,
+  # skipped or not, matches log(max(y, tiny)) and its gradient exactly.
+  tiny = np.finfo(np.float32).tiny
+
+  def inverse_and_gradient(y, reference):
+    with tf.GradientTape() as tape:
+      tape.watch(y)
+      x = tf.math.log(tf.maximum(y, tiny)) if reference else ClampedExp().inverse(y)
+      weighted = tf.reduce_sum(x * [0.5, -2.])
+    return x, tape.gradient(weighted, y)
+
+  if mode != 'eager':
+    inverse_and_gradient = tf.function(inverse_and_gradient, jit_compile=mode == 'xla')
+  for case in [[0.2, 0.8], [tiny, 0.5], [0., 1.], [1e-40, 0.5], [np.nan, 0.5], [-0.1, 1.1]]:
+    y = tf.constant(case, tf.float32)
+    for ours, reference in zip(inverse_and_gradient(y, False), inverse_and_gradient(y, True)):
+      np.testing.assert_array_equal(ours, reference, err_msg=str(case))
