@@ -64,8 +64,9 @@ def sample_shape(n, *parameters):
   for parameter in parameters:
     shape = tf.broadcast_static_shape(shape, parameter.shape)
   if shape.is_fully_defined():
-    return (tf.concat([leading, shape.as_list()], 0) if tf.is_tensor(n)
-            else leading + shape.as_list())
+    if tf.is_tensor(n):  # a scalar batch's [] would become a float32 tensor
+      return tf.concat([tf.reshape(n, [-1]), tf.constant(shape.as_list(), n.dtype)], 0)
+    return leading + shape.as_list()
   dynamic = tf.shape(parameters[0])
   for parameter in parameters[1:]:
     dynamic = tf.broadcast_dynamic_shape(dynamic, tf.shape(parameter))

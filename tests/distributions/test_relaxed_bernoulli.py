@@ -519,3 +519,16 @@ def test_values_off_the_support_are_rejected_with_validate_args(value, message):
     dist.cdf([value, 0.5])
   assert finite(dist.log_prob([0., 1.]))
 
+
+
+@by_class
+@pytest.mark.parametrize('jit_compile', [False, True], ids=['function', 'xla'])
+def test_scalar_batch_samples_a_tensor_sample_shape(cls, jit_compile):
+  @tf.function(input_signature=[tf.TensorSpec([], tf.int32)], jit_compile=jit_compile)
+  def draw(n):
+    dist = cls(0.5, logits=0.3)
+    sample, log_prob = dist.experimental_sample_and_log_prob(n, seed=[1, 2])
+    return dist.sample(n, seed=[1, 2]), sample, log_prob
+
+  for output in draw(tf.constant(3)):
+    assert output.shape == [3]
