@@ -27,8 +27,16 @@ def test_variable_bad_temperature_is_rejected_with_validate_args(cls, temperatur
   variable = tf.Variable(1.)
   dist = cls(variable, logits=[0., 1.], validate_args=True)
   variable.assign(temperature)
-  with pytest.raises(tf.errors.InvalidArgumentError, match='`temperature` must be positive'):
-    dist.sample(seed=1)
+  for method in every_method(cls, dist):
+    with pytest.raises(tf.errors.InvalidArgumentError, match='`temperature` must be positive'):
+      method()
+
+
+def every_method(cls, dist):
+  """sample, log_prob of a valid point, and experimental_sample_and_log_prob."""
+  point = tf.identity(cls(1., logits=[0., 1.]).sample(seed=2))
+  return [lambda: dist.sample(seed=1), lambda: dist.log_prob(point),
+          lambda: dist.experimental_sample_and_log_prob(seed=1)]
 
 
 @every_relaxation
@@ -58,8 +66,9 @@ def test_variable_bad_probs_are_rejected_with_validate_args(cls, probs, message)
   variable = tf.Variable([0.5, 0.5])
   dist = cls(1., probs=variable, validate_args=True)
   variable.assign(probs)
-  with pytest.raises(tf.errors.InvalidArgumentError, match=message):
-    dist.sample(seed=1)
+  for method in every_method(cls, dist):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+      method()
 
 
 @every_relaxation
