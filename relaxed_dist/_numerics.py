@@ -114,6 +114,19 @@ def is_masked(logits):
   return tf.equal(logits, tf.constant(-np.inf, logits.dtype))
 
 
+def log_of_probability(p):
+  """log p, whose gradient at p = 0 is 0 instead of NaN.
+
+  A probability of exactly 0 is a masked class or a point mass: its logit is
+  -inf and receives a zero gradient, which a plain log's backward pass
+  multiplies by 1/0. The inner `where` keeps 1/0 out of the backward pass.
+  Negative or NaN p stay NaN.
+  """
+  zero = tf.equal(p, 0.)
+  return tf.where(zero, tf.constant(-np.inf, p.dtype),
+                  tf.math.log(tf.where(zero, tf.ones_like(p), p)))
+
+
 def divide_by_temperature(logits, temperature):
   """logits / T, as `multiply_no_nan(logits, 1 / min(T, 1 / tiny))`; T is
   float32 or float64 (the compute dtype), tiny its smallest normal number.

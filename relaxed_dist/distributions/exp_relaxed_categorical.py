@@ -42,7 +42,7 @@ class ExpRelaxedCategorical(temperature_logits_distribution.TemperatureLogitsDis
   """
 
   EVENT_NDIMS = 1
-  logits_from_probs = staticmethod(tf.math.log)
+  logits_from_probs = staticmethod(_numerics.log_of_probability)
   probs_from_logits = staticmethod(tf.math.softmax)
 
   def __init__(self, temperature, logits=None, probs=None, validate_args=False,

@@ -43,7 +43,8 @@ class LogitRelaxedBernoulli(temperature_logits_distribution.TemperatureLogitsDis
 
   @staticmethod
   def logits_from_probs(probs):
-    return tf.math.log(probs) - tf.math.log1p(-probs)
+    """log p - log(1 - p): +-inf at p = 1 / 0, with a zero gradient there."""
+    return _numerics.log_of_probability(probs) - _numerics.log_of_probability(1. - probs)
 
   def __init__(self, temperature, logits=None, probs=None, validate_args=False,
                allow_nan_stats=True, name='LogitRelaxedBernoulli'):

@@ -307,3 +307,28 @@ def test_runs_in_mirrored_strategy_with_a_sample_per_replica(cls):
 @every_relaxation
 def test_variable_parameters_survive_a_checkpoint(cls, tmp_path):
   checkpointing.assert_variable_parameters_survive_a_checkpoint(cls, LOGITS, tmp_path)
+
+
+@every_relaxation
+@pytest.mark.parametrize('mode', ['eager', 'function', 'xla'])
+def test_probs_of_exactly_zero_or_one_have_finite_gradients(cls, mode):
+  # softmax / sigmoid of a saturated score is exactly 0 (or 1) in float32: a
+  # masked class or a point mass, whose gradient is 0, not 0 * log'(0) = NaN.
+  categorical = cls in CATEGORICAL
+  scores = tf.Variable([0., 1., -120.] if categorical else [0., 1., 120., -120.])
+
+  def gradient():
+    with tf.GradientTape() as tape:
+      probs = tf.nn.softmax(scores) if categorical else tf.math.sigmoid(scores)
+      dist = cls(0.5, probs=probs)
+      sample = dist.sample(seed=[1, 2])
+      other, log_prob = dist.experimental_sample_and_log_prob(seed=[3, 4])
+      loss = (tf.reduce_sum(sample[..., :2]) + tf.reduce_sum(other[..., :2])
+              + tf.reduce_sum(log_prob) + tf.reduce_sum(dist.log_prob(sample)))
+    return loss, tape.gradient(loss, scores)
+
+  if mode != 'eager':
+    gradient = tf.function(gradient, jit_compile=mode == 'xla')
+  loss, score_gradient = gradient()
+  assert not np.isnan(loss)  # +inf at a Bernoulli point mass
+  assert finite(score_gradient), score_gradient
