@@ -87,8 +87,11 @@ class StraightThrough(tfd.AutoCompositeTensorDistribution):
     with tf.name_scope(name):
       return self._hard_and_soft(sample_shape, seed)
 
-  def _sample_n(self, n, seed=None):
-    return self._hard_and_soft(n, seed)[0]
+  def _call_sample_n(self, sample_shape, seed, **kwargs):
+    """The hard sample of the wrapped distribution's `sample(sample_shape)`,
+    which takes every form of sample shape (and names a bad one as given)."""
+    del kwargs  # no distribution-specific arguments
+    return self._hard_and_soft(sample_shape, seed)[0]
 
   def _hard_and_soft(self, sample_shape, seed):
     soft = self._relaxed_in_compute_dtype().sample(sample_shape, seed=seed)

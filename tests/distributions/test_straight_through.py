@@ -155,6 +155,11 @@ def test_batch_shapes_slicing_and_composite_tensor():
   assert dist[1:, 0].batch_shape == [2]
   assert dist.log_prob(dist.sample(seed=1)).shape == [3, 2]
   assert dist.copy(allow_nan_stats=False).allow_nan_stats is False
+  with pytest.raises(ValueError, match=r'`sample_shape` must be non-negative; got \[2, -1\]'):
+    dist.sample([2, -1], seed=1)
+  symbolic = tf.function(lambda n: dist.sample(n, seed=[1, 2]),
+                         input_signature=[tf.TensorSpec([2], tf.int32)])
+  assert symbolic(tf.constant([5, 1])).shape == [5, 1, 3, 2, 4]
 
 
 @pytest.mark.parametrize('make', WRAPPERS, ids=wrapper_ids)
