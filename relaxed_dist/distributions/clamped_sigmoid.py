@@ -12,7 +12,8 @@ class ClampedSigmoid(tfp.bijectors.Sigmoid):
   A float32 sample rounds to exactly 1 once x > 17 and to 0 once x < -87;
   `logit` of a fresh 0 or 1 is -inf or +inf and the Binary Concrete density
   with it. Clamping into the normal numbers strictly inside (0, 1) keeps it
-  finite. The forward pass is a plain sigmoid, whose gradient `y (1 - y)` is
+  finite; the logit is taken in the compute dtype, whose smallest normal
+  number is the lower bound (float16's subnormals are not moved). The forward pass is a plain sigmoid, whose gradient `y (1 - y)` is
   finite everywhere (TFP's Sigmoid overflows in an unused `exp` branch and
   gives NaN gradients, TFP issue 1393). Outputs of `forward` are inverted
   exactly through the bijector cache.
@@ -33,7 +34,7 @@ class ClampedSigmoid(tfp.bijectors.Sigmoid):
     return tf.cast(tf.math.sigmoid(tf.cast(x, dtype)), x.dtype)
 
   def _inverse(self, y):
-    y_clamped = tf.cast(self._clamp(y), _numerics.compute_dtype(y.dtype))
+    y_clamped = self._clamp(y)
     return tf.cast(tf.math.log(y_clamped) - tf.math.log1p(-y_clamped), y.dtype)
 
   def _forward_log_det_jacobian(self, x):
@@ -44,6 +45,9 @@ class ClampedSigmoid(tfp.bijectors.Sigmoid):
 
   @staticmethod
   def _clamp(y):
-    info = _numerics.finfo(y.dtype)
-    return tf.clip_by_value(y, tf.constant(info.tiny, y.dtype),
-                            tf.constant(1. - info.eps / 2., y.dtype))
+    """y in the compute dtype, clipped to [its tiny, the largest number below 1
+    in y's dtype]: float16's subnormals are normal float32 numbers."""
+    dtype = _numerics.compute_dtype(y.dtype)
+    return tf.clip_by_value(
+        tf.cast(y, dtype), tf.constant(_numerics.finfo(dtype).tiny, dtype),
+        tf.constant(1. - _numerics.finfo(y.dtype).eps / 2., dtype))

@@ -332,3 +332,20 @@ def test_probs_of_exactly_zero_or_one_have_finite_gradients(cls, mode):
   loss, score_gradient = gradient()
   assert not np.isnan(loss)  # +inf at a Bernoulli point mass
   assert finite(score_gradient), score_gradient
+
+
+@pytest.mark.parametrize('cls', [rd.RelaxedOneHotCategorical, rd.RelaxedBernoulli],
+                         ids=lambda c: c.__name__)
+def test_float16_subnormal_points_are_not_moved(cls):
+  # float16 numbers below its smallest normal one (6.1e-5) are ordinary float32
+  # numbers: the density of a fresh one is taken there, as in float32 (and an
+  # exact 0 is clamped at float32's tiny in both).
+  if cls is rd.RelaxedBernoulli:
+    logits, points = [0., 0., 0., 0.], [6e-8, 3e-5, 0.5, 0.]
+  else:
+    logits, points = [0., 0.], [[6e-8, 1.], [3e-5, 1.], [0.5, 0.5], [0., 1.]]
+  half = tf.constant(points, tf.float16)
+  in_half = cls(tf.constant(0.1, tf.float16), logits=tf.constant(logits, tf.float16))
+  in_float32 = cls(0.1, logits=logits)
+  np.testing.assert_allclose(tf.cast(in_half.log_prob(half), tf.float32),
+                             in_float32.log_prob(tf.cast(half, tf.float32)), rtol=2e-3)
