@@ -88,19 +88,36 @@ class LogitRelaxedBernoulli(temperature_logits_distribution.TemperatureLogitsDis
     return z, degenerate, x, logits, temperature
 
   def _sample_n(self, n, seed=None):
+    return _numerics.cast_clamped(self._sample_in_compute_dtype(n, seed), self.dtype)
+
+  def _sample_in_compute_dtype(self, n, seed):
     temperature, logits = self._compute_parameters()
     shape = _numerics.sample_shape(n, logits, temperature)
-    sample = _numerics.logistic_perturbed_logits(logits, temperature, shape, seed)
-    return _numerics.cast_clamped(sample, self.dtype)
+    return _numerics.logistic_perturbed_logits(logits, temperature, shape, seed)
+
+  def _sample_and_log_prob(self, sample_shape, seed):
+    x, log_prob = self._sample_and_log_density(sample_shape, seed)
+    return _numerics.cast_clamped(x, self.dtype), tf.cast(log_prob, self.dtype)
+
+  def _sample_and_log_density(self, sample_shape, seed):
+    """(x, log p(x)) in the compute dtype: in float16 the density of x as
+    drawn, not of x clamped to +-65504 by the cast."""
+    x = self._sample_in_compute_dtype(tf.reduce_prod(sample_shape), seed)
+    x = tf.reshape(x, tf.concat([sample_shape, tf.shape(x)[1:]], 0))
+    return x, self._log_density(x)
 
   def _log_prob(self, x):
+    return tf.cast(self._log_density(x), self.dtype)
+
+  def _log_density(self, x):
+    """log p(x) in the compute dtype."""
     z, degenerate, x, logits, temperature = self._standardize(x)
     # z - 2 softplus(z), written symmetrically: log sigmoid(z) + log sigmoid(-z).
     log_prob = (tf.math.log(temperature)
                 - tf.math.softplus(z) - tf.math.softplus(-z))
     inf = tf.constant(np.inf, x.dtype)
     point_mass = tf.where(tf.equal(x, logits), inf, -inf)
-    return tf.cast(tf.where(degenerate, point_mass, log_prob), self.dtype)
+    return tf.where(degenerate, point_mass, log_prob)
 
   def _cdf_argument(self, x):
     """-z = T x - a, so that P(X <= x) = sigmoid(-z); +-inf when degenerate."""

@@ -71,9 +71,10 @@ class RelaxedBernoulli(temperature_logits_distribution.ParametersOfBase,
     return self._change_of_variables(x, self.distribution.log_prob(x))
 
   def _sample_and_log_prob(self, sample_shape, seed):
-    x, log_prob = self.distribution.experimental_sample_and_log_prob(
-        sample_shape, seed=seed)
-    return self.bijector.forward(x), self._change_of_variables(x, log_prob)
+    """The density and Jacobian of x as drawn (in float16, not clamped)."""
+    x, log_prob = self.distribution._sample_and_log_density(sample_shape, seed)  # pylint: disable=protected-access
+    y = self.bijector.forward(_numerics.cast_clamped(x, self.dtype))
+    return y, self._change_of_variables(x, log_prob)
 
   def _logit_of_value(self, y):
     return tf.cast(_logit(y), self.dtype)

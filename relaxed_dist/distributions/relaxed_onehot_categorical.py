@@ -47,14 +47,6 @@ class RelaxedOneHotCategorical(temperature_logits_distribution.ParametersOfBase,
   def _parameter_properties(cls, dtype, num_classes=None):
     return exp_relaxed_categorical.temperature_and_class_properties(dtype)
 
-  def _parameter_control_dependencies(self, is_init):
-    """At use, the base's checks of variable parameters: the density methods
-    below call the base's formulas directly, outside its own control scope
-    (`sample` goes through the base's and so checks twice)."""
-    if is_init:
-      return []  # the base checked them when it was built
-    return self.distribution._parameter_control_dependencies(is_init)  # pylint: disable=protected-access
-
   def _log_prob(self, y):
     return self.distribution._log_density_of(  # pylint: disable=protected-access
         self.bijector.inverse(y), on_simplex=True)

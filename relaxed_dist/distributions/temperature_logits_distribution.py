@@ -165,6 +165,14 @@ class ParametersOfBase:
 
   experimental_is_sharded = False
 
+  def _parameter_control_dependencies(self, is_init):
+    """At use, the base's checks of variable parameters: the density methods
+    call the base's formulas directly, outside its own control scope (the
+    others go through it as well and so check twice)."""
+    if is_init:
+      return []  # the base checked them when it was built
+    return self.distribution._parameter_control_dependencies(is_init)  # pylint: disable=protected-access
+
   @property
   def temperature(self):
     """Temperature T > 0, as given."""

@@ -532,3 +532,18 @@ def test_scalar_batch_samples_a_tensor_sample_shape(cls, jit_compile):
 
   for output in draw(tf.constant(3)):
     assert output.shape == [3]
+
+
+@by_class
+def test_float16_sample_and_log_prob_is_the_density_of_the_draw(cls):
+  # At T = 1e-3 and logits +-64 a float16 sample is often clamped to +-65504;
+  # the density (and Jacobian) are those of the float32 draw, rounded once.
+  temperature = tf.constant(1e-3, tf.float16)
+  logits = tf.constant([64., -64., 1.], tf.float16)
+  half = cls(temperature, logits=logits)
+  single = cls(tf.cast(temperature, tf.float32), logits=tf.cast(logits, tf.float32))
+  sample, log_prob = half.experimental_sample_and_log_prob(1000, seed=[1, 2])
+  _, reference = single.experimental_sample_and_log_prob(1000, seed=[1, 2])
+  if cls is LogitRelaxedBernoulli:
+    assert np.mean(np.abs(sample.numpy()) == 65504.) > 0.1
+  np.testing.assert_array_equal(log_prob, tf.cast(reference, tf.float16))
