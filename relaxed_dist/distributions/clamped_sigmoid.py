@@ -13,10 +13,11 @@ class ClampedSigmoid(tfp.bijectors.Sigmoid):
   `logit` of a fresh 0 or 1 is -inf or +inf and the Binary Concrete density
   with it. Clamping into the normal numbers strictly inside (0, 1) keeps it
   finite; the logit is taken in the compute dtype, whose smallest normal
-  number is the lower bound (float16's subnormals are not moved). The forward pass is a plain sigmoid, whose gradient `y (1 - y)` is
-  finite everywhere (TFP's Sigmoid overflows in an unused `exp` branch and
-  gives NaN gradients, TFP issue 1393). Outputs of `forward` are inverted
-  exactly through the bijector cache.
+  number is the lower bound (float16's subnormals are not moved). The
+  forward pass is a plain sigmoid, whose gradient `y (1 - y)` is finite
+  everywhere (TFP's Sigmoid overflows in an unused `exp` branch and gives NaN
+  gradients, TFP issue 1393). Outputs of `forward` are inverted exactly
+  through the bijector cache.
 
   The inverse log-det-Jacobian is `-fldj(inverse(y)) = -log y - log(1 - y)` at
   the clamped y: consistent with `inverse` for fresh inputs, and exact (from
