@@ -6,7 +6,7 @@ median over rounds is reported with ratios: the median of the per-round ratios
 and its bootstrap 90% interval, so that "equal within noise" can be read off.
 Seeds are tensors, so no compiler can fold the noise into a constant.
 
-    python benchmarks/run.py                 # the full grid, about 12 minutes on 2 cores
+    python benchmarks/run.py                 # the full grid, about 10 minutes on 2 cores
     python benchmarks/run.py --quick         # 32 x 10 only: the test suite's smoke run
 
 Writes benchmarks/out/results.json (or --out). Runs on the GPU when one is
