@@ -115,16 +115,22 @@ def is_masked(logits):
 
 
 def log_of_probability(p):
-  """log p, whose gradient at p = 0 is 0 instead of NaN.
+  """log p, -inf with a zero gradient (not NaN) for p in [0, tiny).
 
-  A probability of exactly 0 is a masked class or a point mass: its logit is
-  -inf and receives a zero gradient, which a plain log's backward pass
-  multiplies by 1/0. The inner `where` keeps 1/0 out of the backward pass.
-  Negative or NaN p stay NaN.
+  A probability of 0 is a masked class or a point mass: its logit is -inf and
+  receives a zero gradient, which a plain log's backward pass multiplies by
+  1/0. The inner `where` keeps 1/0 out of the backward pass. Subnormal p
+  count as 0: CPU kernels read them as 0 in some comparisons and not in
+  others, and the two `where`s must agree. Negative or NaN p stay NaN.
   """
-  zero = tf.equal(p, 0.)
+  zero = (p >= 0.) & (p < finfo(p.dtype).tiny)
   return tf.where(zero, tf.constant(-np.inf, p.dtype),
                   tf.math.log(tf.where(zero, tf.ones_like(p), p)))
+
+
+def with_gradient_of(value, surrogate):
+  """`value`, differentiated as `surrogate` (equal where both are finite)."""
+  return surrogate + tf.stop_gradient(value - surrogate)
 
 
 def divide_by_temperature(logits, temperature):

@@ -17,7 +17,9 @@ class ClampedExp(tfp.bijectors.Exp):
 
   The log is taken in the compute dtype and tiny is its own: float16's
   subnormals (6e-8 to 6e-5), which low-temperature samples often are, are
-  ordinary float32 numbers and are not moved.
+  ordinary float32 numbers and are not moved. Their derivative 1/y is not a
+  float16 number, though: in float16 the gradient is that of the clamp at
+  float16's tiny (0 below it), as it was before the value was exact.
   """
 
   def __init__(self, validate_args=False, name='clamped_exp'):
@@ -25,7 +27,11 @@ class ClampedExp(tfp.bijectors.Exp):
 
   def _inverse(self, y):
     compute_y = tf.cast(y, _numerics.compute_dtype(y.dtype))
-    return tf.cast(tf.math.log(self._clamp(compute_y)), y.dtype)
+    x = tf.math.log(self._clamp(compute_y))
+    if y.dtype == tf.float16:
+      half_tiny = tf.constant(_numerics.finfo(y.dtype).tiny, compute_y.dtype)
+      x = _numerics.with_gradient_of(x, tf.math.log(tf.maximum(compute_y, half_tiny)))
+    return tf.cast(x, y.dtype)
 
   def _inverse_log_det_jacobian(self, y):
     return -self.inverse(y)  # public: cached x for own outputs

@@ -35,8 +35,11 @@ class ClampedSigmoid(tfp.bijectors.Sigmoid):
     return tf.cast(tf.math.sigmoid(tf.cast(x, dtype)), x.dtype)
 
   def _inverse(self, y):
-    y_clamped = self._clamp(y)
-    return tf.cast(tf.math.log(y_clamped) - tf.math.log1p(-y_clamped), y.dtype)
+    logit = lambda p: tf.math.log(p) - tf.math.log1p(-p)
+    x = logit(self._clamp(y, _numerics.compute_dtype(y.dtype)))
+    if y.dtype == tf.float16:  # 1/y below float16's tiny is not a float16 number
+      x = _numerics.with_gradient_of(x, logit(self._clamp(y, y.dtype)))
+    return tf.cast(x, y.dtype)
 
   def _forward_log_det_jacobian(self, x):
     """log sigmoid(x) + log sigmoid(-x)."""
@@ -45,10 +48,12 @@ class ClampedSigmoid(tfp.bijectors.Sigmoid):
                    x.dtype)
 
   @staticmethod
-  def _clamp(y):
-    """y in the compute dtype, clipped to [its tiny, the largest number below 1
-    in y's dtype]: float16's subnormals are normal float32 numbers."""
+  def _clamp(y, floor_dtype):
+    """y in the compute dtype, clipped to [floor_dtype's tiny, the largest
+    number below 1 in y's dtype]. With the compute dtype's tiny, float16's
+    subnormals (normal float32 numbers) are not moved; with float16's, the
+    gradient stays a float16 number."""
     dtype = _numerics.compute_dtype(y.dtype)
     return tf.clip_by_value(
-        tf.cast(y, dtype), tf.constant(_numerics.finfo(dtype).tiny, dtype),
+        tf.cast(y, dtype), tf.constant(_numerics.finfo(floor_dtype).tiny, dtype),
         tf.constant(1. - _numerics.finfo(y.dtype).eps / 2., dtype))

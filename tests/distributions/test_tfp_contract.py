@@ -347,5 +347,35 @@ def test_float16_subnormal_points_are_not_moved(cls):
   half = tf.constant(points, tf.float16)
   in_half = cls(tf.constant(0.1, tf.float16), logits=tf.constant(logits, tf.float16))
   in_float32 = cls(0.1, logits=logits)
-  np.testing.assert_allclose(tf.cast(in_half.log_prob(half), tf.float32),
-                             in_float32.log_prob(tf.cast(half, tf.float32)), rtol=2e-3)
+  single = tf.cast(half, tf.float32)
+  with tf.GradientTape(persistent=True) as tape:
+    tape.watch([half, single])
+    log_prob, reference = in_half.log_prob(half), in_float32.log_prob(single)
+  np.testing.assert_allclose(tf.cast(log_prob, tf.float32), reference, rtol=2e-3)
+  # 1/y is past float16's range below its tiny: there the gradient is that of
+  # the clamp at float16's tiny (0), elsewhere float32's, rounded.
+  gradient = tf.cast(tape.gradient(log_prob, half), tf.float32).numpy()
+  reference_gradient = tape.gradient(reference, single).numpy()
+  below = half.numpy() < np.finfo(np.float16).tiny
+  assert np.all(gradient[below] == 0.)
+  np.testing.assert_allclose(gradient[~below], reference_gradient[~below], rtol=2e-3)
+
+
+@pytest.mark.parametrize('dtype', [tf.bfloat16, tf.float32], ids=lambda d: d.name)
+@pytest.mark.parametrize('mode', ['eager', 'function', 'xla'])
+def test_subnormal_probs_are_masked_classes_in_every_mode(dtype, mode):
+  # CPU kernels read a subnormal as 0 in some comparisons and not in others;
+  # probs below tiny are masked classes everywhere, also beside a gradient.
+  probs = tf.Variable(np.array([9.2e-41, 0.5, 0.5], dtype.as_numpy_dtype))
+
+  def logits_and_sample():
+    dist = rd.RelaxedOneHotCategorical(tf.constant(1., dtype), probs=probs)
+    with tf.GradientTape() as tape:
+      sample = dist.sample(1000, seed=[1, 2])
+    tape.gradient(sample, probs)
+    return dist.logits_parameter(), sample
+
+  if mode != 'eager':
+    logits_and_sample = tf.function(logits_and_sample, jit_compile=mode == 'xla')
+  logits, sample = logits_and_sample()
+  assert logits.numpy()[0] == -np.inf and np.all(sample.numpy()[:, 0] == 0.)
