@@ -149,6 +149,18 @@ def static_value(value):
   return tf.get_static_value(value)
 
 
+def sample_shape_sizes(sample_shape):
+  """The sizes of a sample shape known when tracing, else None; a negative
+  one is a ValueError naming the shape as given."""
+  value = tf.get_static_value(sample_shape)
+  if value is None:
+    return None
+  sizes = [int(size) for size in np.reshape(value, [-1])]
+  if min(sizes, default=0) < 0:
+    raise ValueError(f'Argument `sample_shape` must be non-negative; got {sizes}.')
+  return sizes
+
+
 def check_static_temperature(temperature):
   """Rejects a known non-positive or NaN temperature at construction."""
   value = static_value(temperature)

@@ -93,6 +93,7 @@ class ExpRelaxedCategorical(temperature_logits_distribution.TemperatureLogitsDis
     both have the same derivatives. Here x itself is returned, and TFP's
     density has a partial derivative in x that the noise formula lacks.
     """
+    _parameters.sample_shape_sizes(sample_shape)  # a negative size is named
     temperature, logits = self._compute_parameters()
     x, exponential = _sample_log_simplex(
         temperature, logits, tf.reduce_prod(sample_shape), seed)

@@ -5,6 +5,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from relaxed_dist import _numerics
+from relaxed_dist import _parameters
 from relaxed_dist.distributions import temperature_logits_distribution
 
 tfb = tfp.bijectors
@@ -73,45 +74,42 @@ class LogitRelaxedBernoulli(temperature_logits_distribution.TemperatureLogitsDis
   def _event_shape_tensor(self):
     return tf.constant([], dtype=tf.int32)
 
-  def _standardize(self, x):
-    """(z, degenerate, x, logits, T) in the compute dtype, z = a - T x.
+  def _standardize(self, x, temperature, logits):
+    """(z, degenerate, x) in the compute dtype, z = a - T x.
 
     `degenerate` marks where x or a is infinite; z is 0 there, so that no inf
     meets an arithmetic op and the gradients stay finite.
     """
-    temperature, logits = self._compute_parameters()
     x = tf.cast(x, logits.dtype)
     degenerate = tf.math.is_inf(x) | tf.math.is_inf(logits)
     zero = tf.zeros([], x.dtype)
     z = (tf.where(degenerate, zero, logits)
          - temperature * tf.where(degenerate, zero, x))
-    return z, degenerate, x, logits, temperature
+    return z, degenerate, x
 
   def _sample_n(self, n, seed=None):
-    return _numerics.cast_clamped(self._sample_in_compute_dtype(n, seed), self.dtype)
-
-  def _sample_in_compute_dtype(self, n, seed):
     temperature, logits = self._compute_parameters()
-    shape = _numerics.sample_shape(n, logits, temperature)
-    return _numerics.logistic_perturbed_logits(logits, temperature, shape, seed)
+    return _numerics.cast_clamped(_draw(temperature, logits, n, seed), self.dtype)
 
   def _sample_and_log_prob(self, sample_shape, seed):
     x, log_prob = self._sample_and_log_density(sample_shape, seed)
     return _numerics.cast_clamped(x, self.dtype), tf.cast(log_prob, self.dtype)
 
   def _sample_and_log_density(self, sample_shape, seed):
-    """(x, log p(x)) in the compute dtype: in float16 the density of x as
-    drawn, not of x clamped to +-65504 by the cast."""
-    x = self._sample_in_compute_dtype(tf.reduce_prod(sample_shape), seed)
+    """(x, log p(x)) in the compute dtype, the parameters read once: in
+    float16 the density of x as drawn, not of x clamped to +-65504 by the cast."""
+    _parameters.sample_shape_sizes(sample_shape)  # a negative size is named
+    temperature, logits = self._compute_parameters()
+    x = _draw(temperature, logits, tf.reduce_prod(sample_shape), seed)
     x = tf.reshape(x, tf.concat([sample_shape, tf.shape(x)[1:]], 0))
-    return x, self._log_density(x)
+    return x, self._log_density(x, temperature, logits)
 
   def _log_prob(self, x):
-    return tf.cast(self._log_density(x), self.dtype)
+    return tf.cast(self._log_density(x, *self._compute_parameters()), self.dtype)
 
-  def _log_density(self, x):
+  def _log_density(self, x, temperature, logits):
     """log p(x) in the compute dtype."""
-    z, degenerate, x, logits, temperature = self._standardize(x)
+    z, degenerate, x = self._standardize(x, temperature, logits)
     # z - 2 softplus(z), written symmetrically: log sigmoid(z) + log sigmoid(-z).
     log_prob = (tf.math.log(temperature)
                 - tf.math.softplus(z) - tf.math.softplus(-z))
@@ -121,7 +119,8 @@ class LogitRelaxedBernoulli(temperature_logits_distribution.TemperatureLogitsDis
 
   def _cdf_argument(self, x):
     """-z = T x - a, so that P(X <= x) = sigmoid(-z); +-inf when degenerate."""
-    z, degenerate, x, logits, _ = self._standardize(x)
+    temperature, logits = self._compute_parameters()
+    z, degenerate, x = self._standardize(x, temperature, logits)
     inf = tf.constant(np.inf, x.dtype)
     return tf.where(degenerate, tf.where(x >= logits, inf, -inf), -z)
 
@@ -139,3 +138,10 @@ class LogitRelaxedBernoulli(temperature_logits_distribution.TemperatureLogitsDis
 
   def _default_event_space_bijector(self):
     return tfb.Identity(validate_args=self.validate_args)
+
+
+def _draw(temperature, logits, n, seed):
+  """n samples (an int, a scalar tensor or a list of ints: the sample shape)
+  x = (logits + L) / T in the compute dtype, L standard logistic."""
+  shape = _numerics.sample_shape(n, logits, temperature)
+  return _numerics.logistic_perturbed_logits(logits, temperature, shape, seed)

@@ -6,7 +6,6 @@ dtype, parameters kept live when they are variables, and the checks behind
 `validate_args`. Subclasses set `EVENT_NDIMS` and the logits <-> probs maps.
 """
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -123,10 +122,7 @@ class TemperatureLogitsDistribution(tfd.AutoCompositeTensorDistribution):
     mode keeps TFP's route, which handles symbolic sample shapes. `_sample_n` takes the list of ints as its `n`."""
     if not tf.executing_eagerly() or kwargs:
       return super()._call_sample_n(sample_shape, seed, **kwargs)
-    sizes = [int(size) for size in np.reshape(sample_shape, [-1])]
-    if min(sizes, default=0) < 0:
-      raise ValueError(f'Argument `sample_shape` must be non-negative; got {sizes}.')
-    return self._sample_n(sizes, seed)
+    return self._sample_n(_parameters.sample_shape_sizes(sample_shape), seed)
 
   def _compute_parameters(self):
     """(temperature, logits) in the compute dtype; with a class axis the

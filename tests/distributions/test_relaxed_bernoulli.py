@@ -460,6 +460,20 @@ def test_sample_and_log_prob_matches_sample_and_log_prob(cls):
   np.testing.assert_array_equal(dist.log_prob(sample), log_prob)
   np.testing.assert_allclose(dist.log_prob(fresh(sample)), log_prob, rtol=1e-6)
 
+  # In tf.function, with probs computed from a variable: the parameters are
+  # read once, so Grappler cannot rewrite two copies of them differently.
+  for dtype in [tf.float32, tf.float64]:
+    probs = tf.Variable(tf.constant([0.2, 0.5, 0.9], dtype))
+    dist = cls(tf.constant(0.5, dtype), probs=probs)
+
+    @tf.function
+    def both():
+      sample, log_prob = dist.experimental_sample_and_log_prob(2, seed=[1, 2])  # pylint: disable=cell-var-from-loop
+      return sample, log_prob, dist.sample(2, seed=[1, 2])  # pylint: disable=cell-var-from-loop
+
+    sample, _, alone = both()
+    np.testing.assert_array_equal(sample, alone)
+
 
 @by_class
 @by_dtype

@@ -56,8 +56,10 @@ def test_eager_and_graph_samples_agree_for_every_sample_shape_form(cls, sample_s
 
 @every_relaxation
 def test_negative_sample_shape_is_rejected(cls):
-  with pytest.raises(ValueError, match=r'`sample_shape` must be non-negative; got \[2, -1\]'):
-    cls(0.5, logits=LOGITS).sample([2, -1], seed=1)
+  dist = cls(0.5, logits=LOGITS)
+  for draw in [dist.sample, dist.experimental_sample_and_log_prob]:
+    with pytest.raises(ValueError, match=r'`sample_shape` must be non-negative; got \[2, -1\]'):
+      draw([2, -1], seed=1)
 
 
 @categorical
