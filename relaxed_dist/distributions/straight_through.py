@@ -90,7 +90,8 @@ class StraightThrough(tfd.AutoCompositeTensorDistribution):
   def _call_sample_n(self, sample_shape, seed, **kwargs):
     """The hard sample of the wrapped distribution's `sample(sample_shape)`,
     which takes every form of sample shape (and names a bad one as given)."""
-    del kwargs  # no distribution-specific arguments
+    if kwargs:
+      raise TypeError(f'StraightThrough.sample got unexpected arguments {sorted(kwargs)}.')
     return self._hard_and_soft(sample_shape, seed)[0]
 
   def _hard_and_soft(self, sample_shape, seed):

@@ -157,6 +157,8 @@ def test_batch_shapes_slicing_and_composite_tensor():
   assert dist.copy(allow_nan_stats=False).allow_nan_stats is False
   with pytest.raises(ValueError, match=r'`sample_shape` must be non-negative; got \[2, -1\]'):
     dist.sample([2, -1], seed=1)
+  with pytest.raises(TypeError, match=r"unexpected arguments \['foo'\]"):
+    dist.sample(seed=1, foo=3)
   symbolic = tf.function(lambda n: dist.sample(n, seed=[1, 2]),
                          input_signature=[tf.TensorSpec([2], tf.int32)])
   assert symbolic(tf.constant([5, 1])).shape == [5, 1, 3, 2, 4]
