@@ -119,18 +119,22 @@ def log_of_probability(p):
 
   A probability of 0 is a masked class or a point mass: its logit is -inf and
   receives a zero gradient, which a plain log's backward pass multiplies by
-  1/0. The inner `where` keeps 1/0 out of the backward pass. Subnormal p
-  count as 0: CPU kernels read them as 0 in some comparisons and not in
-  others, and the two `where`s must agree. Negative or NaN p stay NaN.
+  1/0. The inner `where` keeps 1/0 out of the backward pass. p below the
+  compute dtype's tiny (subnormal there) count as 0: CPU kernels read them as
+  0 in some comparisons and not in others, and the two `where`s must agree;
+  float16's subnormals are normal float32 numbers and keep their log.
+  Negative or NaN p stay NaN.
   """
-  zero = (p >= 0.) & (p < finfo(p.dtype).tiny)
+  zero = (p >= 0.) & (p < finfo(compute_dtype(p.dtype)).tiny)
   return tf.where(zero, tf.constant(-np.inf, p.dtype),
                   tf.math.log(tf.where(zero, tf.ones_like(p), p)))
 
 
 def with_gradient_of(value, surrogate):
-  """`value`, differentiated as `surrogate` (equal where both are finite)."""
-  return surrogate + tf.stop_gradient(value - surrogate)
+  """`value`, differentiated as `surrogate` where the two differ (where they
+  are equal, infinities included, `value` and its own gradient)."""
+  return tf.where(tf.equal(value, surrogate), value,
+                  surrogate + tf.stop_gradient(value - surrogate))
 
 
 def divide_by_temperature(logits, temperature):

@@ -150,9 +150,9 @@ def static_value(value):
 
 
 def sample_shape_sizes(sample_shape):
-  """The sizes of a sample shape known when tracing, else None; a negative
-  one is a ValueError naming the shape as given."""
-  value = tf.get_static_value(sample_shape)
+  """The sizes of a sample shape known eagerly or when tracing, else None; a
+  negative one is a ValueError naming the shape as given."""
+  value = sample_shape if tf.executing_eagerly() else tf.get_static_value(sample_shape)
   if value is None:
     return None
   sizes = [int(size) for size in np.reshape(value, [-1])]

@@ -64,3 +64,9 @@ def test_inverse_and_its_gradient_are_those_of_log_max_y_tiny(mode):
     y = tf.constant(case, tf.float32)
     for ours, reference in zip(inverse_and_gradient(y, False), inverse_and_gradient(y, True)):
       np.testing.assert_array_equal(ours, reference, err_msg=str(case))
+
+
+def test_float16_inverse_is_float32_rounded_also_at_infinity():
+  y = tf.constant([np.inf, 0.5, 3e-5])
+  np.testing.assert_array_equal(ClampedExp().inverse(tf.cast(y, tf.float16)),
+                                tf.cast(ClampedExp().inverse(y), tf.float16))

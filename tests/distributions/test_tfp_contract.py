@@ -381,3 +381,16 @@ def test_subnormal_probs_are_masked_classes_in_every_mode(dtype, mode):
     logits_and_sample = tf.function(logits_and_sample, jit_compile=mode == 'xla')
   logits, sample = logits_and_sample()
   assert logits.numpy()[0] == -np.inf and np.all(sample.numpy()[:, 0] == 0.)
+
+
+@every_relaxation
+def test_float16_probs_below_its_tiny_keep_their_log(cls):
+  # float16's subnormals are normal float32 numbers: not masked classes.
+  probs = tf.constant([3e-5, 1. - 3e-5] if cls in CATEGORICAL else [3e-5, 0.5], tf.float16)
+  logits = tf.cast(cls(tf.constant(1., tf.float16), probs=probs).logits_parameter(), tf.float32)
+  assert np.isfinite(logits.numpy()[0]) and abs(logits.numpy()[0] - np.log(3e-5)) < 0.05
+
+
+@every_relaxation
+def test_a_variable_sample_shape_works_eagerly(cls):
+  assert cls(0.5, logits=LOGITS).sample(tf.Variable([2, 3]), seed=1).shape[:2] == [2, 3]
