@@ -27,25 +27,25 @@ class ClampedExp(tfp.bijectors.Exp):
 
   def _inverse(self, y):
     compute_y = tf.cast(y, _numerics.compute_dtype(y.dtype))
-    x = tf.math.log(self._clamp(compute_y))
-    if y.dtype == tf.float16:
-      half_tiny = tf.constant(_numerics.finfo(y.dtype).tiny, compute_y.dtype)
-      x = _numerics.with_gradient_of(x, tf.math.log(tf.maximum(compute_y, half_tiny)))
+    x = tf.math.log(self._clamp(compute_y, compute_y.dtype))
+    if y.dtype == tf.float16:  # 1/y below float16's tiny is not a float16 number
+      x = _numerics.with_gradient_of(x, tf.math.log(self._clamp(compute_y, y.dtype)))
     return tf.cast(x, y.dtype)
 
   def _inverse_log_det_jacobian(self, y):
     return -self.inverse(y)  # public: cached x for own outputs
 
   @staticmethod
-  def _clamp(y):
-    """max(y, tiny); outside XLA only when some y is below tiny (or NaN).
+  def _clamp(y, floor_dtype):
+    """max(y, tiny of floor_dtype); outside XLA only when some y is below it
+    (or NaN).
 
     TensorFlow's gradient of `maximum` is a comparison and a broadcasting
     select, which cost more than the rest of a fresh input's log_prob
     gradient; the `tf.cond` skips the clamp, and that gradient, when it would
     change nothing. Under XLA the clamp fuses and always runs.
     """
-    tiny = tf.constant(_numerics.finfo(y.dtype).tiny, y.dtype)
+    tiny = tf.constant(_numerics.finfo(floor_dtype).tiny, y.dtype)
     clamped = lambda: tf.maximum(y, tiny)
     if _numerics.in_xla_context():
       return clamped()
