@@ -4,9 +4,10 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from relaxed_dist import _numerics
+from relaxed_dist.distributions import compute_dtype_inverse
 
 
-class ClampedExp(tfp.bijectors.Exp):
+class ClampedExp(compute_dtype_inverse.ComputeDtypeInverse, tfp.bijectors.Exp):
   """`y = exp(x)`, with inverse `x = log(max(y, tiny))`.
 
   A fresh float32 point of the simplex often holds exact zeros (a component
@@ -20,17 +21,18 @@ class ClampedExp(tfp.bijectors.Exp):
   ordinary float32 numbers and are not moved. Their derivative 1/y is not a
   float16 number, though: in float16 the gradient is that of the clamp at
   float16's tiny (0 below it), as it was before the value was exact.
+  `inverse_in_compute_dtype(y)` is the log before it is rounded to a half type.
   """
 
   def __init__(self, validate_args=False, name='clamped_exp'):
     super().__init__(validate_args=validate_args, name=name)
 
-  def _inverse(self, y):
+  def _inverse_in_compute_dtype(self, y):
     compute_y = tf.cast(y, _numerics.compute_dtype(y.dtype))
     x = tf.math.log(self._clamp(compute_y, compute_y.dtype))
     if y.dtype == tf.float16:  # 1/y below float16's tiny is not a float16 number
       x = _numerics.with_gradient_of(x, tf.math.log(self._clamp(compute_y, y.dtype)))
-    return tf.cast(x, y.dtype)
+    return x
 
   def _inverse_log_det_jacobian(self, y):
     return -self.inverse(y)  # public: cached x for own outputs

@@ -4,9 +4,10 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from relaxed_dist import _numerics
+from relaxed_dist.distributions import compute_dtype_inverse
 
 
-class ClampedSigmoid(tfp.bijectors.Sigmoid):
+class ClampedSigmoid(compute_dtype_inverse.ComputeDtypeInverse, tfp.bijectors.Sigmoid):
   """`y = sigmoid(x)`, with inverse `x = logit(clip(y, tiny, 1 - eps/2))`.
 
   A float32 sample rounds to exactly 1 once x > 17 and to 0 once x < -87;
@@ -17,7 +18,8 @@ class ClampedSigmoid(tfp.bijectors.Sigmoid):
   forward pass is a plain sigmoid, whose gradient `y (1 - y)` is finite
   everywhere (TFP's Sigmoid overflows in an unused `exp` branch and gives NaN
   gradients, TFP issue 1393). Outputs of `forward` are inverted exactly
-  through the bijector cache.
+  through the bijector cache; `inverse_in_compute_dtype(y)` is the logit
+  before it is rounded to a half type.
 
   The inverse log-det-Jacobian is `-fldj(inverse(y)) = -log y - log(1 - y)` at
   the clamped y: consistent with `inverse` for fresh inputs, and exact (from
@@ -34,12 +36,12 @@ class ClampedSigmoid(tfp.bijectors.Sigmoid):
     dtype = _numerics.compute_dtype(x.dtype)
     return tf.cast(tf.math.sigmoid(tf.cast(x, dtype)), x.dtype)
 
-  def _inverse(self, y):
+  def _inverse_in_compute_dtype(self, y):
     logit = lambda p: tf.math.log(p) - tf.math.log1p(-p)
     x = logit(self._clamp(y, _numerics.compute_dtype(y.dtype)))
     if y.dtype == tf.float16:  # 1/y below float16's tiny is not a float16 number
       x = _numerics.with_gradient_of(x, logit(self._clamp(y, y.dtype)))
-    return tf.cast(x, y.dtype)
+    return x
 
   def _forward_log_det_jacobian(self, x):
     """log sigmoid(x) + log sigmoid(-x)."""

@@ -63,12 +63,14 @@ class RelaxedBernoulli(temperature_logits_distribution.ParametersOfBase,
     return tf.cast(tf.cast(logit_log_prob, dtype) - jacobian, self.dtype)
 
   def _log_prob(self, y):
-    x = self.bijector.inverse(y)
+    x = self.bijector.inverse_in_compute_dtype(y)
+    temperature, logits = self.distribution._compute_parameters()  # pylint: disable=protected-access
     # probs of exactly 0 or 1: a point mass at y = 0 or 1, which the clamp moved.
-    logits = self.distribution._logits_parameter_no_checks()  # pylint: disable=protected-access
-    at_point_mass = tf.math.is_inf(logits) & tf.equal(y, tf.math.sigmoid(logits))
+    at_point_mass = tf.math.is_inf(logits) & tf.equal(tf.cast(y, x.dtype),
+                                                      tf.math.sigmoid(logits))
     x = tf.where(at_point_mass, logits, x)
-    return self._change_of_variables(x, self.distribution.log_prob(x))
+    return self._change_of_variables(
+        x, self.distribution._log_density(x, temperature, logits))  # pylint: disable=protected-access
 
   def _sample_and_log_prob(self, sample_shape, seed):
     """The density and Jacobian of x as drawn (in float16, not clamped)."""

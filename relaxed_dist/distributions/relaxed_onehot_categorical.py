@@ -49,7 +49,7 @@ class RelaxedOneHotCategorical(temperature_logits_distribution.ParametersOfBase,
 
   def _log_prob(self, y):
     return self.distribution._log_density_of(  # pylint: disable=protected-access
-        self.bijector.inverse(y), on_simplex=True)
+        self.bijector.inverse_in_compute_dtype(y), on_simplex=True)
 
   def _sample_and_log_prob(self, sample_shape, seed):
     log_y, log_prob = self.distribution._sample_and_log_density(  # pylint: disable=protected-access

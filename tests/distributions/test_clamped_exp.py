@@ -6,6 +6,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from relaxed_dist.distributions import ClampedExp
+from relaxed_dist.distributions import ClampedSigmoid
 
 
 def test_matches_exp_away_from_zero():
@@ -70,3 +71,22 @@ def test_float16_inverse_is_float32_rounded_also_at_infinity():
   y = tf.constant([np.inf, 0.5, 3e-5])
   np.testing.assert_array_equal(ClampedExp().inverse(tf.cast(y, tf.float16)),
                                 tf.cast(ClampedExp().inverse(y), tf.float16))
+
+
+@pytest.mark.parametrize('bijector_cls', [ClampedExp, ClampedSigmoid], ids=lambda c: c.__name__)
+@pytest.mark.parametrize('dtype', [tf.float16, tf.bfloat16, tf.float32], ids=lambda d: d.name)
+def test_inverse_in_compute_dtype_is_unrounded_for_fresh_points_and_cached_for_outputs(
+    bijector_cls, dtype):
+  bijector = bijector_cls()
+  fresh = tf.constant([0., 3e-5, 0.3, 0.7], dtype)
+  single = tf.cast(fresh, tf.float32)
+  inverse = bijector.inverse(fresh)
+  assert inverse.dtype == dtype  # TFP's contract
+  unrounded = bijector.inverse_in_compute_dtype(fresh)
+  assert unrounded.dtype == tf.float32
+  np.testing.assert_array_equal(unrounded, bijector_cls().inverse(single))
+  np.testing.assert_array_equal(tf.cast(unrounded, dtype), inverse)
+  # An output of forward: the x it came from, which log y (or logit y) is not.
+  x = tf.constant([-9.7, -1.3, 0.1], dtype)
+  np.testing.assert_array_equal(bijector.inverse_in_compute_dtype(bijector.forward(x)),
+                                tf.cast(x, tf.float32))

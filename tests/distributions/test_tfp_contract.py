@@ -363,6 +363,44 @@ def test_float16_subnormal_points_are_not_moved(cls):
   np.testing.assert_allclose(gradient[~below], reference_gradient[~below], rtol=2e-3)
 
 
+@pytest.mark.parametrize('cls', [rd.RelaxedOneHotCategorical, rd.RelaxedBernoulli],
+                         ids=lambda c: c.__name__)
+@pytest.mark.parametrize('dtype', [tf.float16, tf.bfloat16], ids=lambda d: d.name)
+@pytest.mark.parametrize('in_function', [False, True], ids=['eager', 'function'])
+def test_half_precision_log_prob_of_a_fresh_point_is_rounded_once(cls, dtype, in_function):
+  # The log (or logit) of a fresh point is computed in float32 and is not
+  # rounded to the half type before the density: log_prob and its gradient
+  # are the float32 distribution's at the same point and parameters, rounded.
+  shape = [400, 3] if cls is rd.RelaxedOneHotCategorical else [400]
+  logits = tf.cast(2. * tf.random.stateless_normal(shape, seed=[1, 2]), dtype)
+  temperature = tf.constant(0.3, dtype)
+  point = tf.constant(cls(temperature, logits=logits).sample(seed=[3, 4]).numpy())
+
+  def log_prob_and_gradient(dist_dtype):
+    cast = lambda v: tf.cast(v, dist_dtype)
+    params = [cast(logits), cast(point)]
+    with tf.GradientTape() as tape:
+      tape.watch(params)
+      log_prob = cls(cast(temperature), logits=params[0]).log_prob(params[1])
+    return [log_prob] + tape.gradient(log_prob, params)
+
+  if in_function:
+    log_prob_and_gradient = tf.function(log_prob_and_gradient)
+  half = log_prob_and_gradient(dtype)
+  reference = log_prob_and_gradient(tf.float32)
+  # Left out by design: a Bernoulli point of 1 is clamped at 1 - eps/2 of its
+  # own dtype, and below float16's tiny the point's gradient is 0.
+  point = tf.cast(point, tf.float32).numpy()
+  kept = point < 1. if cls is rd.RelaxedBernoulli else np.ones_like(point, bool)
+  kept_for = {'log_prob': kept if cls is rd.RelaxedBernoulli else kept.all(-1),
+              'logits': kept, 'point': kept & (point >= np.finfo(np.float16).tiny)}
+  assert kept.mean() > 0.5
+  for name, value, expected in zip(['log_prob', 'logits', 'point'], half, reference):
+    np.testing.assert_array_equal(
+        tf.cast(value, tf.float32).numpy()[kept_for[name]],
+        tf.cast(tf.cast(expected, dtype), tf.float32).numpy()[kept_for[name]], err_msg=name)
+
+
 @pytest.mark.parametrize('dtype', [tf.bfloat16, tf.float32], ids=lambda d: d.name)
 @pytest.mark.parametrize('mode', ['eager', 'function', 'xla'])
 def test_subnormal_probs_are_masked_classes_in_every_mode(dtype, mode):
