@@ -125,7 +125,8 @@ def log_of_probability(p):
   float16's subnormals are normal float32 numbers and keep their log.
   Negative or NaN p stay NaN.
   """
-  zero = (p >= 0.) & (p < finfo(compute_dtype(p.dtype)).tiny)
+  dtype = compute_dtype(p.dtype)  # float32's tiny is 0 in float16: compare there
+  zero = (p >= 0.) & (tf.cast(p, dtype) < finfo(dtype).tiny)
   return tf.where(zero, tf.constant(-np.inf, p.dtype),
                   tf.math.log(tf.where(zero, tf.ones_like(p), p)))
 

@@ -27,6 +27,10 @@ class ClampedExp(compute_dtype_inverse.ComputeDtypeInverse, tfp.bijectors.Exp):
   def __init__(self, validate_args=False, name='clamped_exp'):
     super().__init__(validate_args=validate_args, name=name)
 
+  def _forward(self, x):
+    self._mark_output_of_forward(x)
+    return super()._forward(x)
+
   def _inverse_in_compute_dtype(self, y):
     compute_y = tf.cast(y, _numerics.compute_dtype(y.dtype))
     x = tf.math.log(self._clamp(compute_y, compute_y.dtype))

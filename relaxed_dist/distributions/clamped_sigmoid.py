@@ -33,6 +33,7 @@ class ClampedSigmoid(compute_dtype_inverse.ComputeDtypeInverse, tfp.bijectors.Si
         dict(validate_args=validate_args, name=name))
 
   def _forward(self, x):
+    self._mark_output_of_forward(x)
     dtype = _numerics.compute_dtype(x.dtype)
     return tf.cast(tf.math.sigmoid(tf.cast(x, dtype)), x.dtype)
 

@@ -4,34 +4,36 @@ import tensorflow as tf
 
 from relaxed_dist import _numerics
 
-_ATTRIBUTE = 'inverse_in_compute_dtype'
+_OUTPUT_OF_FORWARD = 'output_of_forward'
 
 
 class ComputeDtypeInverse:
   """Mixin for a bijector whose inverse is computed in the compute dtype.
 
   `inverse(y)` returns y's dtype, as TFP's bijectors do; for float16 and
-  bfloat16 that rounds a float32 value the density would cast straight back.
-  `_inverse` keeps the float32 value in the bijector cache's attributes of y
-  (which TFP shares between the two directions and frees with y), and
-  `inverse_in_compute_dtype(y)` returns it: the float32 inverse of a fresh y,
-  the cached x, cast, of an output of `forward`.
+  bfloat16 that rounds a float32 value which a density would cast straight
+  back. `inverse_in_compute_dtype(y)` is the value before that rounding: for
+  an output of `forward`, the cached x (cast); for any other y, the inverse
+  computed afresh and not cached, so that no float32 copy of a half-precision
+  point outlives the call.
 
-  Subclasses define `_inverse_in_compute_dtype(y)`, the uncached computation.
+  Subclasses define `_inverse_in_compute_dtype(y)` and call
+  `_mark_output_of_forward(x)` in `_forward`.
   """
 
+  def _mark_output_of_forward(self, x):
+    """Flags x's cache entry, whose attributes TFP shares with y = forward(x)
+    (half types only: in the others inverse(y) is already unrounded)."""
+    if x.dtype != _numerics.compute_dtype(x.dtype):
+      self._cache.forward_attributes(x)[_OUTPUT_OF_FORWARD] = True
+
   def _inverse(self, y):
-    x = self._inverse_in_compute_dtype(y)
-    if x.dtype != y.dtype:
-      self._cache.inverse_attributes(y)[_ATTRIBUTE] = x
-    return tf.cast(x, y.dtype)
+    return tf.cast(self._inverse_in_compute_dtype(y), y.dtype)
 
   def inverse_in_compute_dtype(self, y):
     """`inverse(y)` in the compute dtype (float32 for half types), unrounded."""
     y = tf.convert_to_tensor(y)
-    x = self.inverse(y)
-    dtype = _numerics.compute_dtype(x.dtype)
-    if x.dtype == dtype:
-      return x
-    attributes = self._cache.inverse_attributes(y)
-    return attributes[_ATTRIBUTE] if _ATTRIBUTE in attributes else tf.cast(x, dtype)
+    dtype = _numerics.compute_dtype(y.dtype)
+    if y.dtype == dtype or self._cache.inverse_attributes(y).get(_OUTPUT_OF_FORWARD):
+      return tf.cast(self.inverse(y), dtype)
+    return self._inverse_in_compute_dtype(y)

@@ -51,16 +51,15 @@ class RelaxedBernoulli(temperature_logits_distribution.ParametersOfBase,
     return logit_relaxed_bernoulli.temperature_and_logit_properties(dtype)
 
   def _change_of_variables(self, x, logit_log_prob):
-    """log p(y) = log p(x) - log sigmoid(x) - log sigmoid(-x), in the compute dtype.
+    """log p(y) = log p(x) - log sigmoid(x) - log sigmoid(-x), from x and
+    log p(x) in the compute dtype, rounded once to the distribution's dtype.
 
-    At x = +-inf (a point mass, or a half-precision overflow) log p(x) is
-    already +-inf and the Jacobian term is left out.
+    At x = +-inf (a point mass, or a draw past the compute dtype's range)
+    log p(x) is already +-inf and the Jacobian term is left out.
     """
-    dtype = _numerics.compute_dtype(self.dtype)
-    x = tf.cast(x, dtype)
-    jacobian = tf.where(tf.math.is_inf(x), tf.zeros([], dtype),
+    jacobian = tf.where(tf.math.is_inf(x), tf.zeros([], x.dtype),
                         -tf.math.softplus(x) - tf.math.softplus(-x))
-    return tf.cast(tf.cast(logit_log_prob, dtype) - jacobian, self.dtype)
+    return tf.cast(logit_log_prob - jacobian, self.dtype)
 
   def _log_prob(self, y):
     x = self.bijector.inverse_in_compute_dtype(y)

@@ -312,17 +312,19 @@ def test_variable_parameters_survive_a_checkpoint(cls, tmp_path):
 
 
 @every_relaxation
+@pytest.mark.parametrize('dtype', [tf.float16, tf.bfloat16, tf.float32], ids=lambda d: d.name)
 @pytest.mark.parametrize('mode', ['eager', 'function', 'xla'])
-def test_probs_of_exactly_zero_or_one_have_finite_gradients(cls, mode):
-  # softmax / sigmoid of a saturated score is exactly 0 (or 1) in float32: a
-  # masked class or a point mass, whose gradient is 0, not 0 * log'(0) = NaN.
+def test_probs_of_exactly_zero_or_one_have_finite_gradients(cls, dtype, mode):
+  # softmax / sigmoid of a saturated score is exactly 0 (or 1): a masked class
+  # or a point mass, whose gradient is 0, not 0 * log'(0) = NaN.
   categorical = cls in CATEGORICAL
-  scores = tf.Variable([0., 1., -120.] if categorical else [0., 1., 120., -120.])
+  scores = tf.Variable(np.array([0., 1., -120.] if categorical else [0., 1., 120., -120.],
+                                dtype.as_numpy_dtype))
 
   def gradient():
     with tf.GradientTape() as tape:
       probs = tf.nn.softmax(scores) if categorical else tf.math.sigmoid(scores)
-      dist = cls(0.5, probs=probs)
+      dist = cls(tf.constant(0.5, dtype), probs=probs)
       sample = dist.sample(seed=[1, 2])
       other, log_prob = dist.experimental_sample_and_log_prob(seed=[3, 4])
       loss = (tf.reduce_sum(sample[..., :2]) + tf.reduce_sum(other[..., :2])
@@ -332,7 +334,7 @@ def test_probs_of_exactly_zero_or_one_have_finite_gradients(cls, mode):
   if mode != 'eager':
     gradient = tf.function(gradient, jit_compile=mode == 'xla')
   loss, score_gradient = gradient()
-  assert not np.isnan(loss)  # +inf at a Bernoulli point mass
+  assert not np.isnan(float(loss))  # +inf at a Bernoulli point mass
   assert finite(score_gradient), score_gradient
 
 
@@ -399,6 +401,22 @@ def test_half_precision_log_prob_of_a_fresh_point_is_rounded_once(cls, dtype, in
     np.testing.assert_array_equal(
         tf.cast(value, tf.float32).numpy()[kept_for[name]],
         tf.cast(tf.cast(expected, dtype), tf.float32).numpy()[kept_for[name]], err_msg=name)
+
+
+@pytest.mark.parametrize('cls', [rd.RelaxedOneHotCategorical, rd.RelaxedBernoulli],
+                         ids=lambda c: c.__name__)
+def test_half_precision_log_prob_keeps_no_float32_copy_of_a_held_point(cls):
+  # The float32 log of a fresh point is not cached: points the caller holds
+  # (a validation set, a list of batches) do not each carry a float32 copy.
+  shape = [100_000, 10] if cls is rd.RelaxedOneHotCategorical else [1_000_000]
+  dist = cls(tf.constant(0.5, tf.bfloat16), logits=tf.zeros(shape[1:], tf.bfloat16))
+  points = [tf.fill(shape, tf.constant(0.1, tf.bfloat16)) for _ in range(5)]
+  dist.log_prob(points[0])  # allocations made once
+  held_before = tf.config.experimental.get_memory_info('CPU:0')['current']
+  for point in points[1:]:
+    dist.log_prob(point)
+  held = tf.config.experimental.get_memory_info('CPU:0')['current'] - held_before
+  assert held < 4 * 2**20, held  # one float32 copy of a point is 4 MiB
 
 
 @pytest.mark.parametrize('dtype', [tf.bfloat16, tf.float32], ids=lambda d: d.name)
