@@ -21,7 +21,8 @@ class ClampedExp(compute_dtype_inverse.ComputeDtypeInverse, tfp.bijectors.Exp):
   ordinary float32 numbers and are not moved. Their derivative 1/y is not a
   float16 number, though: in float16 the gradient is that of the clamp at
   float16's tiny (0 below it), as it was before the value was exact.
-  `inverse_in_compute_dtype(y)` is the log before it is rounded to a half type.
+  `inverse_in_compute_dtype(y)` leaves the log in float32 for half types
+  (`ComputeDtypeInverse`).
   """
 
   def __init__(self, validate_args=False, name='clamped_exp'):

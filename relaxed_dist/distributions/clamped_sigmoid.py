@@ -18,8 +18,8 @@ class ClampedSigmoid(compute_dtype_inverse.ComputeDtypeInverse, tfp.bijectors.Si
   forward pass is a plain sigmoid, whose gradient `y (1 - y)` is finite
   everywhere (TFP's Sigmoid overflows in an unused `exp` branch and gives NaN
   gradients, TFP issue 1393). Outputs of `forward` are inverted exactly
-  through the bijector cache; `inverse_in_compute_dtype(y)` is the logit
-  before it is rounded to a half type.
+  through the bijector cache; `inverse_in_compute_dtype(y)` leaves the logit
+  in float32 for half types (`ComputeDtypeInverse`).
 
   The inverse log-det-Jacobian is `-fldj(inverse(y)) = -log y - log(1 - y)` at
   the clamped y: consistent with `inverse` for fresh inputs, and exact (from
