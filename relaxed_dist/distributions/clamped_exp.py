@@ -29,8 +29,7 @@ class ClampedExp(compute_dtype_inverse.ComputeDtypeInverse, tfp.bijectors.Exp):
     super().__init__(validate_args=validate_args, name=name)
 
   def _forward(self, x):
-    self._mark_output_of_forward(x)
-    return super()._forward(x)
+    return self._remember_output_of_forward(super()._forward(x))
 
   def _inverse_in_compute_dtype(self, y):
     compute_y = tf.cast(y, _numerics.compute_dtype(y.dtype))

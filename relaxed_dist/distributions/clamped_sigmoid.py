@@ -33,9 +33,9 @@ class ClampedSigmoid(compute_dtype_inverse.ComputeDtypeInverse, tfp.bijectors.Si
         dict(validate_args=validate_args, name=name))
 
   def _forward(self, x):
-    self._mark_output_of_forward(x)
     dtype = _numerics.compute_dtype(x.dtype)
-    return tf.cast(tf.math.sigmoid(tf.cast(x, dtype)), x.dtype)
+    return self._remember_output_of_forward(
+        tf.cast(tf.math.sigmoid(tf.cast(x, dtype)), x.dtype))
 
   def _inverse_in_compute_dtype(self, y):
     logit = lambda p: tf.math.log(p) - tf.math.log1p(-p)

@@ -86,7 +86,9 @@ def test_inverse_in_compute_dtype_is_unrounded_for_fresh_points_and_cached_for_o
   assert unrounded.dtype == tf.float32
   np.testing.assert_array_equal(unrounded, bijector_cls().inverse(single))
   np.testing.assert_array_equal(tf.cast(unrounded, dtype), inverse)
-  # An output of forward: the x it came from, which log y (or logit y) is not.
+  # An output of forward: the x it came from, which log y (or logit y) is not,
+  # also inside a function.
   x = tf.constant([-9.7, -1.3, 0.1], dtype)
-  np.testing.assert_array_equal(bijector.inverse_in_compute_dtype(bijector.forward(x)),
-                                tf.cast(x, tf.float32))
+  round_trip = lambda x: bijector.inverse_in_compute_dtype(bijector.forward(x))
+  for fn in (round_trip, tf.function(round_trip)):
+    np.testing.assert_array_equal(fn(x), tf.cast(x, tf.float32))
