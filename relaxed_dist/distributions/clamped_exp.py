@@ -31,26 +31,24 @@ class ClampedExp(compute_dtype_inverse.ComputeDtypeInverse, tfp.bijectors.Exp):
   def _forward(self, x):
     return self._remember_output_of_forward(super()._forward(x))
 
-  def _inverse_in_compute_dtype(self, y):
-    compute_y = tf.cast(y, _numerics.compute_dtype(y.dtype))
-    x = tf.math.log(self._clamp(compute_y, compute_y.dtype))
-    if y.dtype == tf.float16:  # 1/y below float16's tiny is not a float16 number
-      x = _numerics.with_gradient_of(x, tf.math.log(self._clamp(compute_y, y.dtype)))
-    return x
+  @staticmethod
+  def _inverse_of_clamped(y):
+    return tf.math.log(y)
 
   def _inverse_log_det_jacobian(self, y):
     return -self.inverse(y)  # public: cached x for own outputs
 
   @staticmethod
   def _clamp(y, floor_dtype):
-    """max(y, tiny of floor_dtype); outside XLA only when some y is below it
-    (or NaN).
+    """max(y, tiny of floor_dtype) in the compute dtype; outside XLA only when
+    some y is below it (or NaN).
 
     TensorFlow's gradient of `maximum` is a comparison and a broadcasting
     select, which cost more than the rest of a fresh input's log_prob
     gradient; the `tf.cond` skips the clamp, and that gradient, when it would
     change nothing. Under XLA the clamp fuses and always runs.
     """
+    y = tf.cast(y, _numerics.compute_dtype(y.dtype))
     tiny = tf.constant(_numerics.finfo(floor_dtype).tiny, y.dtype)
     clamped = lambda: tf.maximum(y, tiny)
     if _numerics.in_xla_context():

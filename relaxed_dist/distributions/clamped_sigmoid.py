@@ -37,12 +37,9 @@ class ClampedSigmoid(compute_dtype_inverse.ComputeDtypeInverse, tfp.bijectors.Si
     return self._remember_output_of_forward(
         tf.cast(tf.math.sigmoid(tf.cast(x, dtype)), x.dtype))
 
-  def _inverse_in_compute_dtype(self, y):
-    logit = lambda p: tf.math.log(p) - tf.math.log1p(-p)
-    x = logit(self._clamp(y, _numerics.compute_dtype(y.dtype)))
-    if y.dtype == tf.float16:  # 1/y below float16's tiny is not a float16 number
-      x = _numerics.with_gradient_of(x, logit(self._clamp(y, y.dtype)))
-    return x
+  @staticmethod
+  def _inverse_of_clamped(y):
+    return tf.math.log(y) - tf.math.log1p(-y)
 
   def _forward_log_det_jacobian(self, x):
     """log sigmoid(x) + log sigmoid(-x)."""

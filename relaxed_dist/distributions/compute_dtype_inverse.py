@@ -21,9 +21,11 @@ class ComputeDtypeInverse:
   the cache; for any other y, the inverse computed afresh, unrounded, and not
   cached, so that no float32 copy of a half-precision point outlives the call.
 
-  Subclasses define `_inverse_in_compute_dtype(y)` and pass the result of
-  `_forward` through `_remember_output_of_forward`. (A weak registry, not the
-  bijector cache's attributes: those cost 0.1 ms an eager sample.)
+  Subclasses define `_clamp(y, floor_dtype)` (y in the compute dtype, moved
+  into the inverse's finite domain with floor_dtype's tiny as lower bound)
+  and `_inverse_of_clamped(y)`, and pass the result of `_forward` through
+  `_remember_output_of_forward`. (A weak registry, not the bijector cache's
+  attributes: those cost 0.1 ms an eager sample.)
   """
 
   def _remember_output_of_forward(self, y):
@@ -35,6 +37,15 @@ class ComputeDtypeInverse:
 
   def _inverse(self, y):
     return tf.cast(self._inverse_in_compute_dtype(y), y.dtype)
+
+  def _inverse_in_compute_dtype(self, y):
+    """The inverse of y clamped at the compute dtype's tiny. In float16 its
+    gradient is that of the clamp at float16's tiny: below it the
+    derivative (of order 1/y) is not a float16 number."""
+    x = self._inverse_of_clamped(self._clamp(y, _numerics.compute_dtype(y.dtype)))
+    if y.dtype == tf.float16:
+      x = _numerics.with_gradient_of(x, self._inverse_of_clamped(self._clamp(y, y.dtype)))
+    return x
 
   def inverse_in_compute_dtype(self, y):
     """`inverse(y)` in the compute dtype (float32 for half types), unrounded
